@@ -1,0 +1,17 @@
+#pragma once
+// Registration of the subcommands; each Add* function adds its commands to the app.
+
+#include <CLI/CLI.hpp>
+
+namespace taskforge::cli {
+
+/// Global flags every command sees.
+struct GlobalOptions {
+  bool json = false;   ///< machine-readable: the last stdout line is one JSON object
+  bool quiet = false;  ///< no progress or chatter
+};
+
+/// `taskforge sim ...` and `taskforge bench sim`.
+void AddSimCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
+
+}  // namespace taskforge::cli

@@ -1,0 +1,16 @@
+# Every third-party dependency, found once. All come from Debian 12 packages installed by
+# scripts/setup.sh; see docs/dependencies.md for what each is used for.
+find_package(PkgConfig REQUIRED)
+find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+find_package(CLI11 REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(urdfdom REQUIRED)
+find_package(orocos_kdl REQUIRED)
+find_package(tinyobjloader REQUIRED)
+find_package(OpenGL REQUIRED COMPONENTS EGL OpenGL)
+find_package(Catch2 2 REQUIRED)
+include(Catch)
+
+# Debian's BulletConfig.cmake is broken in CONFIG mode and FindBullet picks the float32 build;
+# the float64 pkg-config module defines BT_USE_DOUBLE_PRECISION and links the *-float64 libraries.
+pkg_check_modules(BULLET64 REQUIRED IMPORTED_TARGET bullet-float64)

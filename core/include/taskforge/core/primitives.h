@@ -1,0 +1,47 @@
+#pragma once
+// Ravens motion primitives written only against the Arm and Gripper interfaces.
+
+#include "taskforge/core/robot.h"
+
+namespace taskforge {
+
+/// Ravens' suction pick-and-place parameters (primitives.PickPlace).
+struct PickPlaceConfig {
+  double approach_height_m = 0.32;  ///< above the pick/place pose for approach and lift
+  double lift_height_m = 0.32;      ///< height above pick/place the object is carried at (Ravens `height`)
+  double descent_step_m = 0.001;    ///< each descent move goes this much lower until contact
+  double speed_rad_s = 4.8;         ///< joint speed of free moves (Ravens movep: 0.01 rad/step at 480 Hz)
+  double carry_speed_rad_s = 4.8;   ///< joint speed while lifting/placing (Ravens `speed`; rope: 0.48)
+  int max_descent_steps = 400;      ///< descent moves before giving up (0.4 m at 1 mm)
+};
+
+/// Ravens' spatula push parameters (primitives.push).
+struct PushConfig {
+  double push_height_m = 0.005;     ///< tool height during the push
+  double approach_height_m = 0.31;  ///< height of the approach and retreat
+  double back_off_m = 0.02;         ///< start this far behind the given start point
+  double pull_back_m = 0.05;        ///< end this far short of the given end point
+  double speed_rad_s = 4.8;         ///< joint speed of approach/retreat moves
+  double push_speed_rad_s = 1.44;   ///< joint speed of the push (Ravens 0.003 rad/step at 480 Hz)
+  double max_step_m = 0.01;         ///< the push is split into moves of at most this length
+};
+
+/// What a primitive did; `status` is kReached on success.
+struct PrimitiveResult {
+  MotionStatus status = MotionStatus::kReached;
+  bool grasped = false;  ///< pick-place only: something was attached at the pick
+  bool ok() const { return status == MotionStatus::kReached; }
+};
+
+/// Picks at `pick` and places at `place` (object-frame poses on the table: position of the
+/// contact point, rotation about z). The place yaw is relative to the pick yaw as in Ravens.
+PrimitiveResult PickPlace(Arm& arm, Gripper& gripper, const Pose& pick, const Pose& place,
+                          const PickPlaceConfig& config = {});
+
+/// Pushes with a spatula from `start` to `end` (world points; z ignored), blade across the path.
+PrimitiveResult Push(Arm& arm, const Vec3& start, const Vec3& end, const PushConfig& config = {});
+
+/// The tool pose that puts the tip at `position` pointing down with heading `yaw_rad`.
+Pose DownwardToolPose(const Vec3& position, double yaw_rad);
+
+}  // namespace taskforge

@@ -1,0 +1,106 @@
+#include "taskforge/core/primitives.h"
+
+#include <cmath>
+#include <numbers>
+
+namespace taskforge {
+
+const char* ToString(MotionStatus status) {
+  switch (status) {
+    case MotionStatus::kReached: return "reached";
+    case MotionStatus::kBudgetExceeded: return "step budget exceeded";
+    case MotionStatus::kUnreachable: return "unreachable pose";
+    case MotionStatus::kFault: return "fault";
+  }
+  return "unknown";
+}
+
+Pose DownwardToolPose(const Vec3& position, double yaw_rad) {
+  return MakePlanarPose(position, yaw_rad) * Eigen::AngleAxisd(std::numbers::pi, Vec3::UnitX());
+}
+
+namespace {
+
+// A pose `height_m` above `pose` (along world z) as a downward tool pose.
+Pose ToolAbove(const Pose& pose, double height_m) {
+  return DownwardToolPose(pose.translation() + Vec3(0, 0, height_m), YawOf(pose));
+}
+
+// Ravens' guarded descent: step down `descent_step_m` at a time until the gripper reports
+// contact. The step count is bounded, so a missing table can never hang the primitive.
+MotionStatus DescendUntilContact(Arm& arm, const Gripper& gripper, Pose target, double speed_rad_s,
+                                 const PickPlaceConfig& config) {
+  for (int i = 0; i < config.max_descent_steps; ++i) {
+    if (gripper.DetectContact()) return MotionStatus::kReached;
+    target.translation().z() -= config.descent_step_m;
+    const MotionStatus status = arm.MoveTool(target, speed_rad_s);
+    if (status != MotionStatus::kReached) return status;
+  }
+  return gripper.DetectContact() ? MotionStatus::kReached : MotionStatus::kBudgetExceeded;
+}
+
+}  // namespace
+
+PrimitiveResult PickPlace(Arm& arm, Gripper& gripper, const Pose& pick, const Pose& place,
+                          const PickPlaceConfig& config) {
+  PrimitiveResult result;
+  const Pose prepick = ToolAbove(pick, config.approach_height_m);
+  const Pose postpick = ToolAbove(pick, config.lift_height_m);
+  auto fail = [&](MotionStatus status) {
+    result.status = status;
+    return result;
+  };
+
+  if (MotionStatus s = arm.MoveTool(prepick, config.speed_rad_s); s != MotionStatus::kReached) return fail(s);
+  if (MotionStatus s = DescendUntilContact(arm, gripper, prepick, config.speed_rad_s, config);
+      s != MotionStatus::kReached) {
+    return fail(s);
+  }
+  gripper.Activate();
+  if (MotionStatus s = arm.MoveTool(postpick, config.carry_speed_rad_s); s != MotionStatus::kReached) {
+    return fail(s);
+  }
+  result.grasped = gripper.CheckGrasp();
+  if (!result.grasped) {
+    gripper.Release();
+    result.status = arm.MoveTool(prepick, config.speed_rad_s);
+    return result;
+  }
+  // The place yaw is applied relative to the pick yaw, as the object rotates with the tool.
+  const Pose preplace = ToolAbove(place, config.lift_height_m);
+  const Pose postplace = ToolAbove(place, config.approach_height_m);
+  if (MotionStatus s = DescendUntilContact(arm, gripper, preplace, config.carry_speed_rad_s, config);
+      s != MotionStatus::kReached) {
+    return fail(s);
+  }
+  gripper.Release();
+  result.status = arm.MoveTool(postplace, config.speed_rad_s);
+  return result;
+}
+
+PrimitiveResult Push(Arm& arm, const Vec3& start, const Vec3& end, const PushConfig& config) {
+  PrimitiveResult result;
+  Vec3 from(start.x(), start.y(), config.push_height_m);
+  Vec3 to(end.x(), end.y(), config.push_height_m);
+  const double length = (to - from).norm();
+  TF_THROW_UNLESS(length > 1e-6, "push from (", start.x(), ", ", start.y(), ") to (", end.x(), ", ",
+                  end.y(), ") has zero length");
+  const Vec3 direction = (to - from) / length;
+  from -= direction * config.back_off_m;
+  to -= direction * config.pull_back_m;
+  const double yaw = std::atan2(direction.y(), direction.x());
+  const Vec3 lift(0, 0, config.approach_height_m - config.push_height_m);
+
+  auto move = [&](const Vec3& p, double speed) {
+    if (result.status == MotionStatus::kReached) result.status = arm.MoveTool(DownwardToolPose(p, yaw), speed);
+  };
+  move(from + lift, config.speed_rad_s);
+  move(from, config.speed_rad_s);
+  const double travel = (to - from).dot(direction);
+  const int n = std::max(1, static_cast<int>(std::ceil(travel / config.max_step_m)));
+  for (int i = 1; i <= n; ++i) move(from + direction * (travel * i / n), config.push_speed_rad_s);
+  move(to + lift, config.speed_rad_s);
+  return result;
+}
+
+}  // namespace taskforge

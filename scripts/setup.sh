@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package taskforge needs to build, run and test. Idempotent: it asks
+# apt only when something is missing, and prints nothing when all is present.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake pkgconf
+  # simulation: Bullet (float64 build), URDF parsing, kinematics, meshes, maths
+  libbullet-dev liburdfdom-dev liburdfdom-headers-dev liborocos-kdl-dev libtinyobjloader-dev libeigen3-dev
+  # headless rendering: EGL + OpenGL with Mesa's software rasteriser (NVIDIA EGL is used when present)
+  libegl-dev libgl-dev libopengl-dev libegl-mesa0 libgl1-mesa-dri
+  # images, JSON, command line, tests
+  libstb-dev nlohmann-json3-dev libcli11-dev catch2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "setup: installing ${#missing[@]} Debian package(s): ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"
