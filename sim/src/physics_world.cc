@@ -151,6 +151,9 @@ void PhysicsWorld::BuildRigid(Body& body, const Pose& world_T_root) {
 void PhysicsWorld::BuildMultiBody(Body& body, const Pose& world_T_root) {
   const std::vector<LinkModel>& links = body.model.links;
   const int num_links = static_cast<int>(links.size()) - 1;
+  // Shapes first: building one can throw on bad input, and nothing may be in the world by then.
+  std::vector<btCollisionShape*> shapes;
+  for (const LinkModel& link : links) shapes.push_back(BuildLinkShape(body, link));
   auto mb = std::make_unique<btMultiBody>(num_links, links[0].mass, ToBullet(links[0].principal_inertia),
                                           /*fixedBase=*/true, /*canSleep=*/false);
   mb->setBaseWorldTransform(ToBullet(world_T_root * links[0].link_T_inertial));
@@ -190,7 +193,7 @@ void PhysicsWorld::BuildMultiBody(Body& body, const Pose& world_T_root) {
   btAlignedObjectArray<btVector3> scratch_m;
   mb->forwardKinematics(scratch_q, scratch_m);
   for (int i = 0; i <= num_links; ++i) {
-    btCollisionShape* shape = BuildLinkShape(body, links[i]);
+    btCollisionShape* shape = shapes[i];
     if (shape == nullptr) continue;
     auto collider = std::make_unique<btMultiBodyLinkCollider>(mb.get(), i - 1);
     collider->setCollisionShape(shape);

@@ -18,7 +18,8 @@ CameraConfig DownCamera(double height_m) {
 }
 
 // Ray-casts a synthetic scene (table at z = 0 and an axis-aligned box) into an RGB-D frame.
-RgbdFrame Cast(const CameraConfig& c, const Vec3& box_min, const Vec3& box_max, std::array<uint8_t, 3> box_color) {
+RgbdFrame Cast(const CameraConfig& c, const Vec3& box_min, const Vec3& box_max, std::array<uint8_t, 3> box_color,
+               std::array<uint8_t, 3> table_color = {50, 50, 50}) {
   RgbdFrame f{ColorImage(c.height, c.width, 3), DepthImage(c.height, c.width, 1), SegmentImage(c.height, c.width, 1)};
   const Vec3 origin = c.world_T_camera.translation();
   for (int v = 0; v < c.height; ++v) {
@@ -26,7 +27,7 @@ RgbdFrame Cast(const CameraConfig& c, const Vec3& box_min, const Vec3& box_max, 
       const Vec3 ray_cam((u - c.cx) / c.fx, (v - c.cy) / c.fy, 1.0);
       const Vec3 ray = c.world_T_camera.linear() * ray_cam;  // z component of ray_cam is 1 -> t = depth
       double t = -origin.z() / ray.z();                        // table plane
-      std::array<uint8_t, 3> color = {50, 50, 50};
+      std::array<uint8_t, 3> color = table_color;
       uint32_t id = 1;
       const double t_top = (box_max.z() - origin.z()) / ray.z();
       const Vec3 p = origin + t_top * ray;
@@ -75,8 +76,8 @@ TEST_CASE("Fusion takes the max height and the mean colour of the views that saw
   const Vec3 box_min(0.5, 0.1, 0.0), box_max(0.55, 0.15, 0.05);
   RgbdFrame a = Cast(camera, box_min, box_max, {100, 0, 0});
   RgbdFrame b = Cast(camera, box_min, box_max, {201, 0, 0});
-  // View b misses the box (sees only the table there) and shows black elsewhere.
-  RgbdFrame flat = Cast(camera, Vec3(9, 9, 0), Vec3(9, 9, 0), {0, 0, 0});
+  // A view that misses the box and sees everything black (as a pixel nothing was drawn on).
+  RgbdFrame flat = Cast(camera, Vec3(9, 9, 0), Vec3(9, 9, 0), {0, 0, 0}, {0, 0, 0});
   const auto [row, col] = WorldToPixel({0.525, 0.125, 0.0});
   const Heightmap both = FuseHeightmap({a, b}, {camera, camera});
   CHECK(both.color.at(row, col, 0) == 151);  // round(150.5)
@@ -87,9 +88,10 @@ TEST_CASE("Fusion takes the max height and the mean colour of the views that saw
 
 TEST_CASE("Points outside the workspace bounds are dropped", "[core][heightmap]") {
   const CameraConfig camera = DownCamera(1.0);
-  // A box taller than z_max (0.28) disappears entirely: its top is out of bounds.
-  const Heightmap map = FuseHeightmap({Cast(camera, {0.5, 0.1, 0}, {0.55, 0.15, 0.3}, {9, 9, 9})}, {camera});
-  const auto [row, col] = WorldToPixel({0.525, 0.125, 0.0});
+  // A box taller than z_max (0.28), right under the camera: its top is out of bounds, so the
+  // cells it covers stay empty.
+  const Heightmap map = FuseHeightmap({Cast(camera, {0.48, -0.02, 0}, {0.52, 0.02, 0.3}, {9, 9, 9})}, {camera});
+  const auto [row, col] = WorldToPixel({0.5, 0.0, 0.0});
   CHECK(map.height.at(row, col) == 0.0f);
   CHECK(map.color.at(row, col, 0) == 0);
 }

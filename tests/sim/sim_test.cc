@@ -208,3 +208,27 @@ TEST_CASE("Bad scene input is reported with names", "[sim]") {
   bad.assets_dir = "/nonexistent/assets";
   REQUIRE_THROWS_WITH(Sim(bad), Catch::Contains("/nonexistent/assets"));
 }
+
+TEST_CASE("Mesh objects collide as convex hulls; concave meshes only when fixed", "[sim][mesh]") {
+  const std::filesystem::path data = std::filesystem::path(__FILE__).parent_path() / "data";
+  Sim sim;
+  // The cup mesh is 7 cm tall at scale 2 (z from 0 to 0.07): it must come to rest on the table.
+  const BodyId cup = sim.AddBody(data / "cup_object.urdf", MakePlanarPose({0.5, 0.0, 0.01}, 0.0));
+  sim.SettleUntilStatic();
+  CHECK(sim.IsStatic());
+  CHECK(std::abs(sim.body_pose(cup).translation().z()) < 0.003);
+  bool touches_floor = false;
+  for (const Contact& c : sim.contacts(cup)) touches_floor |= c.other == sim.floor_id();
+  CHECK(touches_floor);
+
+  REQUIRE_THROWS_WITH(sim.AddBody(data / "concave_cup.urdf", MakePlanarPose({0.4, 0.2, 0.0}, 0.0)),
+                      Catch::Contains("concave collision mesh") && Catch::Contains("not fixed"));
+  BodyOptions fixed;
+  fixed.fixed = true;
+  const BodyId bowl = sim.AddBody(data / "concave_cup.urdf", MakePlanarPose({0.4, 0.2, 0.0}, 0.0), fixed);
+  CHECK(sim.objects().size() == 2);
+  sim.RemoveBody(bowl);
+  sim.RemoveBody(cup);
+  CHECK(sim.objects().empty());
+  sim.Step(10);
+}
