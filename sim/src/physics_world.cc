@@ -127,8 +127,12 @@ btCollisionShape* PhysicsWorld::BuildLinkShape(Body& body, const LinkModel& link
 void PhysicsWorld::BuildRigid(Body& body, const Pose& world_T_root) {
   const LinkModel& link = body.model.links[0];
   btCollisionShape* shape = BuildLinkShape(body, link);
-  TF_THROW_UNLESS(shape != nullptr, body.model.source.string(), ": link '", link.name,
-                  "' has no <collision> geometry, so it can't take part in physics");
+  TF_THROW_UNLESS(shape != nullptr || body.fixed, body.model.source.string(), ": link '", link.name,
+                  "' has no <collision> geometry; only a fixed (visual-only) body may lack it");
+  if (shape == nullptr) {  // a visual-only fixed body, e.g. the workspace drawing: collides with nothing
+    body.shapes.push_back(std::make_unique<btCompoundShape>());
+    shape = body.shapes.back().get();
+  }
   const double mass = body.fixed ? 0.0 : link.mass;
   TF_THROW_UNLESS(body.fixed || mass > 0, body.model.source.string(), ": link '", link.name,
                   "' has mass ", mass, "; a movable body needs a positive <mass>");
