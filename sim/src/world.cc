@@ -148,8 +148,10 @@ struct Sim::Impl {
 Sim::Sim(const SimConfig& config) : impl_(std::make_unique<Impl>(config)) {
   Impl& s = *impl_;
   const std::filesystem::path& assets = s.config.assets_dir;
-  s.floor = s.Load("scene/plane.urdf", MakePose({0, 0, -0.001}), {.fixed = true});
-  s.workspace = s.Load("scene/workspace.urdf", MakePose({0.5, 0, 0}), {.fixed = true});
+  BodyOptions fixed;
+  fixed.fixed = true;
+  s.floor = s.Load("scene/plane.urdf", MakePose({0, 0, -0.001}), fixed);
+  s.workspace = s.Load("scene/workspace.urdf", MakePose({0.5, 0, 0}), fixed);
   RobotModel arm = LoadUrdf(assets / "robots/ur5/ur5.urdf");
   const bool suction = s.config.end_effector == EndEffector::kSuction;
   AttachModel(arm, "tool0", LoadUrdf(assets / (suction ? "robots/ur5/suction.urdf" : "robots/ur5/spatula.urdf")));
