@@ -1,6 +1,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -90,6 +91,7 @@ struct Sim::Impl {
   SuctionCup* suction = nullptr;  // == gripper when the end effector is the suction cup
   std::vector<BodyId> objects;
   std::unique_ptr<render::Renderer> renderer;
+  std::optional<HeightmapFusion> fusion;  // kept between observations for its buffers
   std::map<std::string, int> meshes;  // geometry key -> renderer mesh handle
   std::mt19937_64 rng;
 
@@ -120,8 +122,11 @@ struct Sim::Impl {
     return *renderer;
   }
 
-  std::vector<render::RenderInstance> Instances() {
-    std::vector<render::RenderInstance> instances;
+  std::vector<render::RenderInstance> instances;  // scratch for Instances()
+
+  // The visual shapes of every body at their current poses; valid until the next call.
+  const std::vector<render::RenderInstance>& Instances() {
+    instances.clear();
     for (const auto& [id, body] : physics.bodies()) {
       for (size_t l = 0; l < body->model.links.size(); ++l) {
         const LinkModel& link = body->model.links[l];
@@ -286,18 +291,40 @@ JointVector Sim::HomeJoints() {
 }
 
 RgbdFrame Sim::Render(const CameraConfig& camera) {
-  render::Renderer& renderer = impl_->Renderer();
-  RgbdFrame frame = renderer.Render(camera, impl_->Instances());
-  if (camera.noise) impl_->AddNoise(frame);
+  RgbdFrame frame;
+  Render(camera, frame);
   return frame;
+}
+
+void Sim::Render(const CameraConfig& camera, RgbdFrame& frame) {
+  render::Renderer& renderer = impl_->Renderer();
+  renderer.Render(camera, impl_->Instances(), frame);
+  if (camera.noise) impl_->AddNoise(frame);
 }
 
 Observation Sim::Observe(const WorkspaceBounds& bounds) {
   Observation obs;
-  obs.cameras = RavensAgentCameras();
-  for (const CameraConfig& camera : obs.cameras) obs.frames.push_back(Render(camera));
-  obs.heightmap = FuseHeightmap(obs.frames, obs.cameras, bounds);
+  Observe(obs, bounds);
   return obs;
+}
+
+void Sim::Observe(Observation& obs, const WorkspaceBounds& bounds) {
+  if (obs.cameras.empty()) obs.cameras = RavensAgentCameras();
+  obs.frames.resize(obs.cameras.size());
+  if (!impl_->fusion || !(impl_->fusion->bounds() == bounds)) impl_->fusion.emplace(bounds);
+  HeightmapFusion& fusion = *impl_->fusion;
+  fusion.Reset();
+  // The bodies do not move between the views: one instance list serves all of them. (Fusing a
+  // view on a helper thread while the next renders was measured slower on 2 cores: llvmpipe's
+  // rasteriser threads already use them.)
+  render::Renderer& renderer = impl_->Renderer();  // before Instances(), which uploads meshes
+  const std::vector<render::RenderInstance>& instances = impl_->Instances();
+  for (size_t i = 0; i < obs.cameras.size(); ++i) {
+    renderer.Render(obs.cameras[i], instances, obs.frames[i]);
+    if (obs.cameras[i].noise) impl_->AddNoise(obs.frames[i]);
+    fusion.AddView(obs.frames[i], obs.cameras[i]);
+  }
+  fusion.Finish(obs.heightmap);
 }
 
 std::string Sim::render_device() { return impl_->Renderer().device_description(); }

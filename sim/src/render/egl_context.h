@@ -18,6 +18,7 @@ namespace taskforge::sim::render {
   X(PFNGLGETERRORPROC, GetError)                               \
   X(PFNGLGETINTEGERVPROC, GetIntegerv)                         \
   X(PFNGLENABLEPROC, Enable)                                   \
+  X(PFNGLCULLFACEPROC, CullFace)                               \
   X(PFNGLDEPTHFUNCPROC, DepthFunc)                             \
   X(PFNGLVIEWPORTPROC, Viewport)                               \
   X(PFNGLPIXELSTOREIPROC, PixelStorei)                         \

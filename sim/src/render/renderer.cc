@@ -50,7 +50,7 @@ uniform mat4 u_model_view;
 uniform vec4 u_color;
 uniform uint u_segment;
 uniform vec3 u_to_light;  // unit vector towards the light, camera axes
-layout(location = 0) out vec4 o_color;
+layout(location = 0) out uint o_color;  // RGBA8 packed little-endian: red in the low byte
 layout(location = 1) out uint o_segment;
 layout(location = 2) out float o_depth;  // along +z [m]
 
@@ -61,14 +61,18 @@ void main() {
   vec3 normal = normalize(cross(dFdx(v_offset), dFdy(v_offset)));
   if (dot(normal, v_offset + u_model_view[3].xyz) > 0.0) normal = -normal;  // face the camera
 #endif
-  o_color = vec4(u_color.rgb * (kAmbient + kDiffuse * max(dot(normal, u_to_light), 0.0)), 1.0);
+  vec3 lit = u_color.rgb * (kAmbient + kDiffuse * max(dot(normal, u_to_light), 0.0));
+  uvec3 c = uvec3(round(clamp(lit, 0.0, 1.0) * 255.0));
+  o_color = c.r | (c.g << 8) | (c.b << 16) | (255u << 24);
   o_segment = u_segment;
   o_depth = u_model_view[3].z + v_offset.z;  // small interpolated offset: precise even at 1000 m
 }
 )";
 
-// Render targets: colour, segment id, depth along +z, and the z-buffer.
-constexpr GLenum kTargetFormats[] = {GL_RGBA8, GL_R32UI, GL_R32F, GL_DEPTH_COMPONENT32F};
+// Render targets: packed colour, segment id, depth along +z, and the z-buffer. Colour is an
+// integer target because Mesa's llvmpipe reads RGBA8 back through a slow conversion path
+// (3 ms for 640x480 against 0.15 ms for a 32-bit integer target).
+constexpr GLenum kTargetFormats[] = {GL_R32UI, GL_R32UI, GL_R32F, GL_DEPTH_COMPONENT32F};
 constexpr GLenum kTargetAttachments[] = {GL_COLOR_ATTACHMENT0, GL_COLOR_ATTACHMENT1, GL_COLOR_ATTACHMENT2,
                                          GL_DEPTH_ATTACHMENT};
 constexpr int kTargetCount = 4;
@@ -140,15 +144,6 @@ void CheckCamera(const CameraConfig& c) {
   TF_THROW_UNLESS(c.world_T_camera.matrix().allFinite(), "camera '", c.name, "' has a non-finite pose");
 }
 
-// Gives an image the requested shape, keeping its buffer when the size is unchanged.
-template <typename T>
-void Reshape(Image<T>& image, int height, int width, int channels) {
-  image.height = height;
-  image.width = width;
-  image.channels = channels;
-  image.data.resize(size_t(height) * width * channels);
-}
-
 }  // namespace
 
 Eigen::Vector3d ToLightWorld() { return Eigen::Vector3d(0.3, 0.2, 1.0).normalized(); }
@@ -160,6 +155,7 @@ struct Renderer::Impl {
   GLuint targets[kTargetCount] = {};
   int target_width = 0, target_height = 0;
   std::vector<GpuMesh> meshes;
+  mutable std::vector<uint32_t> packed_color;  // read-back scratch, kept between frames
 
   const GlFunctions& gl() const { return context.gl(); }
 
@@ -179,7 +175,7 @@ struct Renderer::Impl {
     }
     const GLenum status = gl().CheckFramebufferStatus(GL_FRAMEBUFFER);
     TF_THROW_UNLESS(status == GL_FRAMEBUFFER_COMPLETE, "the OpenGL driver (", context.description(),
-                    ") cannot render to RGBA8 + R32UI + R32F + DEPTH32F targets (framebuffer status 0x", std::hex,
+                    ") cannot render to R32UI + R32UI + R32F + DEPTH32F targets (framebuffer status 0x", std::hex,
                     status, ")");
   }
 
@@ -224,11 +220,18 @@ struct Renderer::Impl {
 
   // Copies the targets into `frame`; framebuffer row v is image row v (see the vertex shader).
   void ReadBack(int width, int height, RgbdFrame& frame) const {
-    Reshape(frame.color, height, width, 3);
-    Reshape(frame.depth, height, width, 1);
-    Reshape(frame.segments, height, width, 1);
+    frame.color.Resize(height, width, 3);
+    frame.depth.Resize(height, width, 1);
+    frame.segments.Resize(height, width, 1);
+    packed_color.resize(size_t(width) * height);
     gl().ReadBuffer(GL_COLOR_ATTACHMENT0);
-    gl().ReadPixels(0, 0, width, height, GL_RGB, GL_UNSIGNED_BYTE, frame.color.data.data());
+    gl().ReadPixels(0, 0, width, height, GL_RED_INTEGER, GL_UNSIGNED_INT, packed_color.data());
+    uint8_t* rgb = frame.color.data.data();
+    for (const uint32_t rgba : packed_color) {
+      *rgb++ = uint8_t(rgba);
+      *rgb++ = uint8_t(rgba >> 8);
+      *rgb++ = uint8_t(rgba >> 16);
+    }
     gl().ReadBuffer(GL_COLOR_ATTACHMENT1);
     gl().ReadPixels(0, 0, width, height, GL_RED_INTEGER, GL_UNSIGNED_INT, frame.segments.data.data());
     gl().ReadBuffer(GL_COLOR_ATTACHMENT2);
@@ -256,6 +259,11 @@ Renderer::Renderer(int max_width, int max_height) : impl_(std::make_unique<Impl>
   const GLenum draw_buffers[] = {GL_COLOR_ATTACHMENT0, GL_COLOR_ATTACHMENT1, GL_COLOR_ATTACHMENT2};
   gl.DrawBuffers(3, draw_buffers);
   gl.Enable(GL_DEPTH_TEST);
+  // Meshes wind counter-clockwise seen from outside; the projection flips y (image rows top
+  // first), so outward faces reach the rasteriser clockwise and the inward ones are culled.
+  // This halves llvmpipe's fill work on closed meshes such as the floor box.
+  gl.Enable(GL_CULL_FACE);
+  gl.CullFace(GL_FRONT);
   gl.DepthFunc(GL_LESS);
   gl.PixelStorei(GL_PACK_ALIGNMENT, 1);
   impl_->CheckGlError("setting up the renderer");
@@ -323,7 +331,7 @@ void Renderer::Render(const CameraConfig& camera, const std::vector<RenderInstan
   gl.Viewport(0, 0, camera.width, camera.height);
   const GLfloat zeros[4] = {0, 0, 0, 0}, far_depth = 1.0f;
   const GLuint background_segment[4] = {0, 0, 0, 0};
-  gl.ClearBufferfv(GL_COLOR, 0, zeros);
+  gl.ClearBufferuiv(GL_COLOR, 0, background_segment);  // black
   gl.ClearBufferuiv(GL_COLOR, 1, background_segment);
   gl.ClearBufferfv(GL_COLOR, 2, zeros);
   gl.ClearBufferfv(GL_DEPTH, 0, &far_depth);

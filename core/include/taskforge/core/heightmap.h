@@ -2,6 +2,8 @@
 // Ravens' RGB-D -> top-down heightmap fusion (utils.get_fused_heightmap) and the pixel <-> world
 // conversions of the 320 x 160 workspace grid.
 
+#include <array>
+#include <cstdint>
 #include <vector>
 
 #include "taskforge/core/camera.h"
@@ -16,6 +18,7 @@ struct WorkspaceBounds {
   double pixel_size = 0.003125;      ///< [m]
   int rows() const;                  ///< along y: 320 by default
   int cols() const;                  ///< along x: 160 by default
+  bool operator==(const WorkspaceBounds&) const = default;
 };
 
 /// The fused top-down view: rows index y, columns index x.
@@ -29,6 +32,29 @@ struct Heightmap {
 /// @throws Error if a frame's size doesn't match its camera.
 Heightmap FuseHeightmap(const std::vector<RgbdFrame>& frames, const std::vector<CameraConfig>& cameras,
                         const WorkspaceBounds& bounds = {});
+
+/// FuseHeightmap one view at a time, so a caller can fuse a view while rendering the next.
+/// Views must be added in camera order for identical results; buffers are kept between uses.
+class HeightmapFusion {
+ public:
+  explicit HeightmapFusion(const WorkspaceBounds& bounds = {});
+  /// Forgets the views added so far.
+  void Reset();
+  /// @throws Error if the frame's size doesn't match the camera.
+  void AddView(const RgbdFrame& frame, const CameraConfig& camera);
+  /// Writes the fusion of the views added since the last Reset() into `out`, reusing its buffers.
+  void Finish(Heightmap& out) const;
+  const WorkspaceBounds& bounds() const { return bounds_; }
+
+ private:
+  WorkspaceBounds bounds_;
+  std::vector<std::array<uint16_t, 4>> color_sum_;  // r, g, b sums and the views that saw colour
+  std::vector<float> best_z_, height_;               // [m]
+  std::vector<uint32_t> segment_;
+  std::vector<float> top_z_;                         // one view's projection (scratch)
+  std::vector<int32_t> top_pixel_;
+  int views_ = 0;                                    // added since Reset(); colour sums are 16-bit
+};
 
 /// Grid cell (row, col) -> world point at height z_min + height[row, col].
 Vec3 PixelToWorld(int row, int col, const Heightmap& map, const WorkspaceBounds& bounds = {});

@@ -24,6 +24,13 @@ struct Image {
     return data[(size_t(row) * width + col) * channels + ch];
   }
   bool empty() const { return data.empty(); }
+  /// Gives the image a new shape, keeping its buffer's capacity (contents are left as they are).
+  void Resize(int h, int w, int c) {
+    height = h;
+    width = w;
+    channels = c;
+    data.resize(size_t(h) * w * c);
+  }
 };
 
 using ColorImage = Image<uint8_t>;    ///< RGB, 3 channels.

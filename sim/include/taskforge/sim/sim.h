@@ -131,8 +131,12 @@ class Sim {
   /// Renders colour, metric depth and body ids in one pass (EGL; created on first use).
   /// @throws Error if no EGL device can be opened.
   RgbdFrame Render(const CameraConfig& camera);
+  /// As above into `frame`, reusing its buffers (no allocation once sized; the fast path).
+  void Render(const CameraConfig& camera, RgbdFrame& frame);
   /// Renders the three Ravens agent cameras and fuses them into the 320×160 heightmap.
   Observation Observe(const WorkspaceBounds& bounds = {});
+  /// As above into `obs`, reusing its buffers: loops that observe every step keep one.
+  void Observe(Observation& obs, const WorkspaceBounds& bounds = {});
   /// The renderer's device, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)".
   std::string render_device();
 

@@ -30,8 +30,8 @@ DemoResult RunPickPlaceDemo(const std::filesystem::path& out_dir, const SimConfi
 struct SimBenchOptions {
   SimConfig sim;                 ///< world settings (Ravens defaults)
   int stepping_steps = 2000;     ///< physics steps timed for the raw stepping rate
-  int render_repeats = 30;       ///< renders of the front camera timed
-  int observe_repeats = 10;      ///< full observations (3 cameras + fusion) timed
+  int render_repeats = 30;       ///< renders timed, cycling through the three agent cameras
+  int observe_repeats = 30;      ///< full observations (3 cameras + fusion) timed
   int pick_place_repeats = 3;    ///< pick-and-places timed (median reported)
 };
 
@@ -41,10 +41,10 @@ struct SimBenchResult {
   double pick_place_wall_s = 0;        ///< one scripted pick-and-place incl. settling (median)
   int64_t pick_place_steps = 0;        ///< physics steps it took
   double pick_place_step_s = 0;        ///< of the wall time, time inside Bullet's stepSimulation
-  double overhead_ratio = 0;           ///< pick_place_wall_s / pick_place_step_s
-  double overhead_ratio_vs_resting = 0;///< pick_place_wall_s / (steps / steps_per_s)
-  double render_ms_per_camera = 0;     ///< one 640x480 colour + depth + segment frame
-  double observe_ms = 0;               ///< 3 cameras rendered and fused into the heightmap
+  double overhead_ratio = 0;           ///< median over runs of wall time / time inside Step()
+  double overhead_ratio_vs_resting = 0;///< median over runs of wall time / (steps / steps_per_s)
+  double render_ms_per_camera = 0;     ///< median of one 640x480 colour + depth + segment frame
+  double observe_ms = 0;               ///< median of 3 cameras rendered and fused into the heightmap
   bool pick_place_succeeded = false;   ///< the benchmark's block landed within 1 cm
   std::string render_device;
 };
