@@ -1,9 +1,12 @@
 #pragma once
-// The simulated UR5: six joint position motors driven the way Ravens' movej drives them, and
-// closed-form inverse kinematics for tool poses.
+// The simulated arm: six joint position motors driven the way Ravens' movej drives them.
+// Inverse kinematics is the closed-form UR5 solution when the URDF's base-to-flange chain is the
+// UR5's DH chain (checked at construction), and KDL's general solver for any other chain.
 
 #include <array>
+#include <optional>
 
+#include "kinematics/kdl_chain.h"
 #include "physics_world.h"
 #include "taskforge/core/robot.h"
 
@@ -11,7 +14,8 @@ namespace taskforge::sim {
 
 class Ur5Arm : public Arm {
  public:
-  /// `robot` is the arm body (UR5 + end effector); `tip_link` its tool_tip link index.
+  /// `robot` is the arm body (6-joint arm with a `tool0` flange + end effector); `tip_link` its
+  /// tool_tip link index. @throws Error if the arm lacks six revolute joints or `tool0`.
   Ur5Arm(PhysicsWorld& world, Body& robot, int tip_link, const SimConfig& config);
   ~Ur5Arm() override;
 
@@ -24,6 +28,8 @@ class Ur5Arm : public Arm {
   void ResetJoints(const JointVector& q);
   /// The joint solution for a tool pose nearest the current joints, if reachable.
   std::optional<JointVector> SolveIk(const Pose& tool_pose) const;
+  /// True when SolveIk uses the closed-form UR5 solution, false for the KDL fallback.
+  bool closed_form_ik() const { return !general_ik_.has_value(); }
 
  private:
   void HoldAt(const JointVector& q);
@@ -35,6 +41,7 @@ class Ur5Arm : public Arm {
   Pose tip_T_flange_;                        // fixed: the end effector's tip to the UR flange
   std::array<int, 6> joint_links_{};         // multibody link index of each arm joint
   std::array<std::unique_ptr<btMultiBodyJointMotor>, 6> motors_;
+  std::optional<KdlChain> general_ik_;      // base to tool0, when the chain is not the UR5's
 };
 
 }  // namespace taskforge::sim

@@ -219,13 +219,13 @@ struct Renderer::Impl {
   }
 
   // Copies the targets into `frame`; framebuffer row v is image row v (see the vertex shader).
-  void ReadBack(int width, int height, RgbdFrame& frame) const {
+  void ReadBack(int width, int height, RgbdFrame& frame, int y_offset = 0) const {
     frame.color.Resize(height, width, 3);
     frame.depth.Resize(height, width, 1);
     frame.segments.Resize(height, width, 1);
     packed_color.resize(size_t(width) * height);
     gl().ReadBuffer(GL_COLOR_ATTACHMENT0);
-    gl().ReadPixels(0, 0, width, height, GL_RED_INTEGER, GL_UNSIGNED_INT, packed_color.data());
+    gl().ReadPixels(0, y_offset, width, height, GL_RED_INTEGER, GL_UNSIGNED_INT, packed_color.data());
     uint8_t* rgb = frame.color.data.data();
     for (const uint32_t rgba : packed_color) {
       *rgb++ = uint8_t(rgba);
@@ -233,10 +233,48 @@ struct Renderer::Impl {
       *rgb++ = uint8_t(rgba >> 16);
     }
     gl().ReadBuffer(GL_COLOR_ATTACHMENT1);
-    gl().ReadPixels(0, 0, width, height, GL_RED_INTEGER, GL_UNSIGNED_INT, frame.segments.data.data());
+    gl().ReadPixels(0, y_offset, width, height, GL_RED_INTEGER, GL_UNSIGNED_INT, frame.segments.data.data());
     gl().ReadBuffer(GL_COLOR_ATTACHMENT2);
-    gl().ReadPixels(0, 0, width, height, GL_RED, GL_FLOAT, frame.depth.data.data());
+    gl().ReadPixels(0, y_offset, width, height, GL_RED, GL_FLOAT, frame.depth.data.data());
     CheckGlError("rendering a camera image");
+  }
+
+  // Renders `count` cameras stacked bottom to top in the framebuffer, each in its own band,
+  // then reads each band back into its frame.
+  void RenderStack(const CameraConfig* cameras, RgbdFrame* frames, size_t count,
+                   const std::vector<RenderInstance>& instances) {
+    int width = 0, height = 0;
+    for (size_t i = 0; i < count; ++i) {
+      CheckCamera(cameras[i]);
+      width = std::max(width, cameras[i].width);
+      height += cameras[i].height;
+    }
+    for (const RenderInstance& instance : instances) {
+      TF_THROW_UNLESS(instance.mesh >= 0 && instance.mesh < static_cast<int>(meshes.size()),
+                      "render instance with segment id ", instance.segment_id, " has no mesh (handle ",
+                      instance.mesh, ", ", meshes.size(), " meshes added)");
+    }
+    context.MakeCurrent();
+    EnsureTargetSize(width, height);
+    gl().Viewport(0, 0, width, height);
+    const GLfloat zeros[4] = {0, 0, 0, 0}, far_depth = 1.0f;
+    const GLuint black[4] = {0, 0, 0, 0};
+    gl().ClearBufferuiv(GL_COLOR, 0, black);
+    gl().ClearBufferuiv(GL_COLOR, 1, black);  // segment 0: background
+    gl().ClearBufferfv(GL_COLOR, 2, zeros);
+    gl().ClearBufferfv(GL_DEPTH, 0, &far_depth);
+    int y = 0;
+    for (size_t i = 0; i < count; ++i) {
+      gl().Viewport(0, y, cameras[i].width, cameras[i].height);
+      Draw(cameras[i], instances, /*vertex_normals=*/true);
+      Draw(cameras[i], instances, /*vertex_normals=*/false);
+      y += cameras[i].height;
+    }
+    y = 0;
+    for (size_t i = 0; i < count; ++i) {
+      ReadBack(cameras[i].width, cameras[i].height, frames[i], y);
+      y += cameras[i].height;
+    }
   }
 
   void CheckGlError(const char* step) const {
@@ -319,25 +357,13 @@ RgbdFrame Renderer::Render(const CameraConfig& camera, const std::vector<RenderI
 }
 
 void Renderer::Render(const CameraConfig& camera, const std::vector<RenderInstance>& instances, RgbdFrame& frame) {
-  CheckCamera(camera);
-  for (const RenderInstance& instance : instances) {
-    TF_THROW_UNLESS(instance.mesh >= 0 && instance.mesh < static_cast<int>(impl_->meshes.size()),
-                    "render instance with segment id ", instance.segment_id, " has no mesh (handle ", instance.mesh,
-                    ", ", impl_->meshes.size(), " meshes added)");
-  }
-  impl_->context.MakeCurrent();
-  const GlFunctions& gl = impl_->gl();
-  impl_->EnsureTargetSize(camera.width, camera.height);
-  gl.Viewport(0, 0, camera.width, camera.height);
-  const GLfloat zeros[4] = {0, 0, 0, 0}, far_depth = 1.0f;
-  const GLuint background_segment[4] = {0, 0, 0, 0};
-  gl.ClearBufferuiv(GL_COLOR, 0, background_segment);  // black
-  gl.ClearBufferuiv(GL_COLOR, 1, background_segment);
-  gl.ClearBufferfv(GL_COLOR, 2, zeros);
-  gl.ClearBufferfv(GL_DEPTH, 0, &far_depth);
-  impl_->Draw(camera, instances, /*vertex_normals=*/true);
-  impl_->Draw(camera, instances, /*vertex_normals=*/false);
-  impl_->ReadBack(camera.width, camera.height, frame);
+  impl_->RenderStack(&camera, &frame, 1, instances);
+}
+
+void Renderer::Render(const std::vector<CameraConfig>& cameras, const std::vector<RenderInstance>& instances,
+                      std::vector<RgbdFrame>& frames) {
+  frames.resize(cameras.size());
+  impl_->RenderStack(cameras.data(), frames.data(), cameras.size(), instances);
 }
 
 }  // namespace taskforge::sim::render

@@ -61,6 +61,10 @@ class Renderer {
   /// As above, into `frame`, whose images are reshaped to the camera's size; reusing one frame
   /// across calls avoids allocating (and page-faulting) ~3.4 MB per 640×480 image.
   void Render(const CameraConfig& camera, const std::vector<RenderInstance>& instances, RgbdFrame& frame);
+  /// Renders several cameras in one pass, stacked in one tall framebuffer (one clear, one
+  /// synchronisation), and reads each into frames[i]; images equal rendering each alone.
+  void Render(const std::vector<CameraConfig>& cameras, const std::vector<RenderInstance>& instances,
+              std::vector<RgbdFrame>& frames);
 
   /// The GL vendor and renderer, e.g. "Mesa llvmpipe (LLVM 15.0.6, 256 bits)".
   std::string device_description() const;

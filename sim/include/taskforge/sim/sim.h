@@ -33,6 +33,9 @@ struct SimConfig {
   std::filesystem::path assets_dir;
   double time_step_s = 1.0 / 480.0;   ///< physics step [s]; Ravens demos and eval run at 480 Hz
   int solver_iterations = 50;         ///< PyBullet's default
+  /// The arm: six revolute joints ending in a `tool0` flange (relative to assets_dir, or absolute).
+  /// The UR5's own chain gets closed-form IK; any other chain KDL's numeric solver.
+  std::filesystem::path arm_urdf = "robots/ur5/ur5.urdf";
   EndEffector end_effector = EndEffector::kSuction;
   int move_step_budget = 2400;        ///< max physics steps per arm move (5 s simulated at 480 Hz)
   int settle_step_budget = 2400;      ///< max physics steps waiting for objects to come to rest
@@ -122,6 +125,8 @@ class Sim {
   // --- Robot -------------------------------------------------------------------------------
   Arm& arm();
   Gripper& gripper();
+  /// Whether the arm's IK is the closed-form UR5 solution (else KDL's numeric one).
+  bool arm_has_closed_form_ik() const;
   /// Resets the arm to the Ravens home pose (and releases any held object).
   void ResetArm();
   /// Ravens' home joint positions: [-1, -0.5, 0.5, -0.5, -0.5, 0]·π.
