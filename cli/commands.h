@@ -13,5 +13,7 @@ struct GlobalOptions {
 
 /// `taskforge sim ...` and `taskforge bench sim`.
 void AddSimCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
+/// `taskforge tasks`, `run`, `render` and `bench tasks`.
+void AddTaskCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
 
 }  // namespace taskforge::cli

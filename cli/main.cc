@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   CLI::App& bench = *app.add_subcommand("bench", "measure speed (see docs/benchmarks.md)");
   bench.require_subcommand(1);
   taskforge::cli::AddSimCommands(app, global, bench);
+  taskforge::cli::AddTaskCommands(app, global, bench);
 
   try {
     app.parse(argc, argv);

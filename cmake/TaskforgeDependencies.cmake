@@ -12,3 +12,6 @@ find_package(OpenGL REQUIRED COMPONENTS EGL OpenGL)
 # Debian's BulletConfig.cmake is broken in CONFIG mode and FindBullet picks the float32 build;
 # the float64 pkg-config module defines BT_USE_DOUBLE_PRECISION and links the *-float64 libraries.
 pkg_check_modules(BULLET64 REQUIRED IMPORTED_TARGET bullet-float64)
+
+# Lua 5.4 for task scripts; private to tasks/.
+pkg_check_modules(LUA54 REQUIRED IMPORTED_TARGET lua5.4)

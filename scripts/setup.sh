@@ -10,6 +10,8 @@ packages=(
   libbullet-dev liburdfdom-dev liburdfdom-headers-dev liborocos-kdl-dev libtinyobjloader-dev libeigen3-dev
   # headless rendering: EGL + OpenGL with Mesa's software rasteriser (NVIDIA EGL is used when present)
   libegl-dev libgl-dev libopengl-dev libegl-mesa0 libgl1-mesa-dri
+  # task scripts: Lua 5.4 (sandboxed)
+  liblua5.4-dev
   # images, JSON, command line, tests
   libstb-dev nlohmann-json3-dev libcli11-dev catch2
 )

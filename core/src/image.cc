@@ -1,5 +1,11 @@
 #include "taskforge/core/image.h"
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#include <stb/stb_easy_font.h>
+#pragma GCC diagnostic pop
+
 #include <algorithm>
 #include <cmath>
 
@@ -8,6 +14,27 @@
 #include <stb/stb_image_write.h>
 
 namespace taskforge {
+
+void DrawText(Image<uint8_t>& image, int x, int y, const std::string& text, int scale,
+              const std::array<uint8_t, 3>& rgb) {
+  TF_THROW_UNLESS(image.channels == 3, "text is drawn on RGB images, got ", image.channels, " channels");
+  TF_THROW_UNLESS(scale >= 1, "text scale must be at least 1, got ", scale);
+  // stb_easy_font emits axis-aligned quads of 4 vertices (x, y, z floats and an RGBA colour).
+  std::vector<char> buffer(text.size() * 300 + 1000);
+  std::string copy = text;
+  const int quads = stb_easy_font_print(0, 0, copy.data(), nullptr, buffer.data(), int(buffer.size()));
+  for (int q = 0; q < quads; ++q) {
+    const float* v0 = reinterpret_cast<const float*>(&buffer[size_t(q) * 64]);
+    const float* v2 = reinterpret_cast<const float*>(&buffer[size_t(q) * 64 + 32]);
+    for (int py = int(v0[1]) * scale; py < int(v2[1]) * scale; ++py) {
+      for (int px = int(v0[0]) * scale; px < int(v2[0]) * scale; ++px) {
+        const int ix = x + px, iy = y + py;
+        if (ix < 0 || iy < 0 || ix >= image.width || iy >= image.height) continue;
+        for (int k = 0; k < 3; ++k) image.at(iy, ix, k) = rgb[size_t(k)];
+      }
+    }
+  }
+}
 
 void WritePng(const std::filesystem::path& path, const Image<uint8_t>& image) {
   TF_THROW_UNLESS(!image.empty(), "cannot write an empty image to ", path);

@@ -1,5 +1,6 @@
 #include "taskforge/core/primitives.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -26,6 +27,19 @@ Pose ToolAbove(const Pose& pose, double height_m) {
   return DownwardToolPose(pose.translation() + Vec3(0, 0, height_m), YawOf(pose));
 }
 
+// Moves the tool `height_m` above `pose`, or as high below that as the arm reaches: at the
+// workspace's far corners a 0.32 m approach is out of a UR5's reach (Ravens' approximate IK then
+// stops short; an exact solver refuses). Lowers 2 cm at a time, never below `kMinHeight`.
+// `reached` gets the pose moved to.
+MotionStatus MoveToolAbove(Arm& arm, const Pose& pose, double height_m, double speed_rad_s, Pose& reached) {
+  constexpr double kStep = 0.02, kMinHeight = 0.02;  // [m]
+  for (double h = height_m;; h -= kStep) {
+    reached = ToolAbove(pose, std::max(h, kMinHeight));
+    const MotionStatus status = arm.MoveTool(reached, speed_rad_s);
+    if (status != MotionStatus::kUnreachable || h <= kMinHeight) return status;
+  }
+}
+
 // Ravens' guarded descent: step down `descent_step_m` at a time until the gripper reports
 // contact. The step count is bounded, so a missing table can never hang the primitive.
 MotionStatus DescendUntilContact(Arm& arm, const Gripper& gripper, Pose target, double speed_rad_s,
@@ -44,20 +58,22 @@ MotionStatus DescendUntilContact(Arm& arm, const Gripper& gripper, Pose target, 
 PrimitiveResult PickPlace(Arm& arm, Gripper& gripper, const Pose& pick, const Pose& place,
                           const PickPlaceConfig& config) {
   PrimitiveResult result;
-  const Pose prepick = ToolAbove(pick, config.approach_height_m);
-  const Pose postpick = ToolAbove(pick, config.lift_height_m);
   auto fail = [&](MotionStatus status) {
     result.status = status;
     return result;
   };
-
-  if (MotionStatus s = arm.MoveTool(prepick, config.speed_rad_s); s != MotionStatus::kReached) return fail(s);
+  Pose prepick, postpick, preplace, postplace;
+  if (MotionStatus s = MoveToolAbove(arm, pick, config.approach_height_m, config.speed_rad_s, prepick);
+      s != MotionStatus::kReached) {
+    return fail(s);
+  }
   if (MotionStatus s = DescendUntilContact(arm, gripper, prepick, config.speed_rad_s, config);
       s != MotionStatus::kReached) {
     return fail(s);
   }
   gripper.Activate();
-  if (MotionStatus s = arm.MoveTool(postpick, config.carry_speed_rad_s); s != MotionStatus::kReached) {
+  if (MotionStatus s = MoveToolAbove(arm, pick, config.lift_height_m, config.carry_speed_rad_s, postpick);
+      s != MotionStatus::kReached) {
     return fail(s);
   }
   result.grasped = gripper.CheckGrasp();
@@ -67,14 +83,17 @@ PrimitiveResult PickPlace(Arm& arm, Gripper& gripper, const Pose& pick, const Po
     return result;
   }
   // The place yaw is applied relative to the pick yaw, as the object rotates with the tool.
-  const Pose preplace = ToolAbove(place, config.lift_height_m);
-  const Pose postplace = ToolAbove(place, config.approach_height_m);
+  // Ravens descends from the carry height above the place pose; so do we, from as high as reached.
+  if (MotionStatus s = MoveToolAbove(arm, place, config.lift_height_m, config.carry_speed_rad_s, preplace);
+      s != MotionStatus::kReached) {
+    return fail(s);
+  }
   if (MotionStatus s = DescendUntilContact(arm, gripper, preplace, config.carry_speed_rad_s, config);
       s != MotionStatus::kReached) {
     return fail(s);
   }
   gripper.Release();
-  result.status = arm.MoveTool(postplace, config.speed_rad_s);
+  result.status = MoveToolAbove(arm, place, config.approach_height_m, config.speed_rad_s, postplace);
   return result;
 }
 

@@ -104,9 +104,9 @@ btCollisionShape* PhysicsWorld::BuildLinkShape(Body& body, const LinkModel& link
           for (const TriangleMesh& part : parts) {
             auto hull = std::make_unique<btConvexHullShape>();
             for (const Vec3& v : part.vertices) hull->addPoint(ToBullet(v), false);
-            hull->recalcLocalAabb();
             hull->optimizeConvexHull();
-            hull->setMargin(kCollisionMargin);
+            hull->setMargin(kCollisionMargin);  // before the box is cached: it includes the margin
+            hull->recalcLocalAabb();
             parts_compound->addChildShape(btTransform::getIdentity(), hull.get());
             body.shapes.push_back(std::move(hull));
           }
@@ -241,8 +241,46 @@ Body& PhysicsWorld::Add(RobotModel model, const Pose& world_T_root, bool fixed) 
   return ref;
 }
 
+void PhysicsWorld::AddPointJoint(BodyId a, const Vec3& pivot_in_a, BodyId b, const Vec3& pivot_in_b,
+                                 double max_force_n) {
+  Body& body_a = body(a);
+  Body& body_b = body(b);
+  TF_THROW_UNLESS(body_a.rigid && body_b.rigid, "point joints join single-link bodies; body ",
+                  body_a.rigid ? b : a, " is articulated");
+  TF_THROW_UNLESS(a != b, "a point joint needs two different bodies, got ", a, " twice");
+  TF_THROW_UNLESS(max_force_n > 0, "point joint force limit ", max_force_n, " N must be positive");
+  // Bullet's rigid body frame is the centre of mass frame.
+  const Vec3 in_a = body_a.model.links[0].link_T_inertial.inverse() * pivot_in_a;
+  const Vec3 in_b = body_b.model.links[0].link_T_inertial.inverse() * pivot_in_b;
+  auto constraint = std::make_unique<btPoint2PointConstraint>(*body_a.rigid, *body_b.rigid,
+                                                              btVector3(in_a.x(), in_a.y(), in_a.z()),
+                                                              btVector3(in_b.x(), in_b.y(), in_b.z()));
+  constraint->m_setting.m_impulseClamp = btScalar(max_force_n * time_step_s_);
+  world_->addConstraint(constraint.get(), /*disableCollisionsBetweenLinkedBodies=*/true);
+  joints_.push_back({a, b, std::move(constraint)});
+}
+
+std::pair<Vec3, Vec3> PhysicsWorld::LocalBounds(BodyId id) const {
+  const Body& b = body(id);
+  const btCollisionObject* object = b.collider(0);
+  TF_THROW_UNLESS(object != nullptr && object->getCollisionShape() != nullptr, "body ", id, " ('",
+                  b.model.name, "') has no collision shape on its root link");
+  // The shape lives in the centre of mass frame; express its box in the URDF link frame.
+  btVector3 lo, hi;
+  object->getCollisionShape()->getAabb(ToBullet(b.model.links[0].link_T_inertial), lo, hi);
+  return {Vec3(lo.x(), lo.y(), lo.z()), Vec3(hi.x(), hi.y(), hi.z())};
+}
+
 void PhysicsWorld::Remove(BodyId id) {
   Body& b = body(id);
+  for (auto it = joints_.begin(); it != joints_.end();) {
+    if (it->a != id && it->b != id) {
+      ++it;
+      continue;
+    }
+    world_->removeConstraint(it->constraint.get());
+    it = joints_.erase(it);
+  }
   // Constraints that reference this body (e.g. a suction grip) must already be gone.
   for (auto& limit : b.limits) world_->removeMultiBodyConstraint(limit.get());
   for (auto& collider : b.colliders) {

@@ -57,6 +57,12 @@ class PhysicsWorld {
   /// The body owning a collision object (0 if none) and the link index within it.
   std::pair<BodyId, int> Owner(const btCollisionObject* object) const;
 
+  /// Joins two single-link bodies at a point given in each body's URDF frame [m] (a ball joint,
+  /// as Ravens ropes use), with its force limited to `max_force_n`. Removed with either body.
+  void AddPointJoint(BodyId a, const Vec3& pivot_in_a, BodyId b, const Vec3& pivot_in_b, double max_force_n);
+  /// Corners of the bounding box of a body's collision shapes in its root link frame [m].
+  std::pair<Vec3, Vec3> LocalBounds(BodyId id) const;
+
   void Step();
   int64_t step_count() const { return steps_; }
   void set_step_timing(bool enabled) { time_steps_ = enabled; }
@@ -86,6 +92,11 @@ class PhysicsWorld {
   std::unique_ptr<btMultiBodyDynamicsWorld> world_;
   std::map<BodyId, std::unique_ptr<Body>> bodies_;
   std::map<const btCollisionObject*, std::pair<BodyId, int>> owners_;
+  struct PointJoint {
+    BodyId a = 0, b = 0;
+    std::unique_ptr<btPoint2PointConstraint> constraint;
+  };
+  std::vector<PointJoint> joints_;
 };
 
 }  // namespace taskforge::sim

@@ -30,6 +30,7 @@ class Ur5Arm : public Arm {
   std::optional<JointVector> SolveIk(const Pose& tool_pose) const;
   /// True when SolveIk uses the closed-form UR5 solution, false for the KDL fallback.
   bool closed_form_ik() const { return !general_ik_.has_value(); }
+  int64_t ik_calls() const { return ik_calls_; }
 
  private:
   void HoldAt(const JointVector& q);
@@ -41,6 +42,7 @@ class Ur5Arm : public Arm {
   Pose tip_T_flange_;                        // fixed: the end effector's tip to the UR flange
   std::array<int, 6> joint_links_{};         // multibody link index of each arm joint
   std::array<std::unique_ptr<btMultiBodyJointMotor>, 6> motors_;
+  mutable int64_t ik_calls_ = 0;             // SolveIk calls, for benchmarks
   std::optional<KdlChain> general_ik_;      // base to tool0, when the chain is not the UR5's
 };
 

@@ -2,7 +2,9 @@
 // Dense row-major images with interleaved channels.
 
 #include <cstdint>
+#include <array>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "taskforge/core/error.h"
@@ -42,6 +44,10 @@ using SegmentImage = Image<uint32_t>; ///< per-pixel body id (see sim::World), 1
 void WritePng(const std::filesystem::path& path, const Image<uint8_t>& image);
 /// Maps a float image linearly from [lo, hi] to a grey 8-bit image (values outside are clamped).
 Image<uint8_t> ToGrey8(const Image<float>& image, float lo, float hi);
+/// Draws `text` (ASCII, stb_easy_font's 6 px-high glyphs times `scale`) with its top-left corner
+/// at (x, y) [px] into an RGB image; whatever falls outside is clipped.
+void DrawText(Image<uint8_t>& image, int x, int y, const std::string& text, int scale,
+              const std::array<uint8_t, 3>& rgb);
 /// Colours each id with a distinct hash colour (id 0 is black); for looking at segment masks.
 Image<uint8_t> ColorizeSegments(const SegmentImage& segments);
 

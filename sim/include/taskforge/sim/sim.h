@@ -104,6 +104,12 @@ class Sim {
   Vec3 linear_velocity(BodyId body) const;         ///< [m/s]
   Vec3 angular_velocity(BodyId body) const;        ///< [rad/s]
   std::vector<Contact> contacts(BodyId body) const;
+  /// Corners (min, max) of the box bounding a body's collision shapes, in its own frame [m].
+  std::pair<Vec3, Vec3> body_bounds(BodyId body) const;
+  /// Joins two single-link objects at a point given in each one's frame [m]: a ball joint whose
+  /// force is capped at `max_force_n` (Ravens ropes: 100 N). Removed with either body.
+  /// @throws Error for articulated bodies or a non-positive force.
+  void AddPointJoint(BodyId a, const Vec3& pivot_in_a, BodyId b, const Vec3& pivot_in_b, double max_force_n);
 
   // --- Time --------------------------------------------------------------------------------
   /// Advances the physics by `steps` fixed steps.
@@ -142,6 +148,10 @@ class Sim {
   Observation Observe(const WorkspaceBounds& bounds = {});
   /// As above into `obs`, reusing its buffers: loops that observe every step keep one.
   void Observe(Observation& obs, const WorkspaceBounds& bounds = {});
+  /// Camera images rendered since construction (an observation counts three).
+  int64_t render_count() const;
+  /// Inverse-kinematics solves since construction.
+  int64_t ik_call_count() const;
   /// The renderer's device, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)".
   std::string render_device();
 

@@ -1,0 +1,32 @@
+#pragma once
+// Task-level tools behind the command line: oracle runs, scene pictures and the task benchmark.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "taskforge/tasks/task.h"
+
+namespace taskforge::tasks {
+
+/// Writes a picture of a task's reset scene: the front camera beside the fused top-down colour
+/// map, with the first instruction as a caption. @throws ScriptError/Error.
+void WriteScenePicture(const TaskSource& task, const EpisodeOptions& options, const std::filesystem::path& png);
+
+/// One task's row of `taskforge bench tasks`.
+struct TaskBenchRow {
+  std::string task;
+  int episodes = 0;
+  int successes = 0;
+  double wall_s = 0.0;             ///< all episodes
+  double episodes_per_s = 0.0;     ///< per core (one thread)
+  double reference_s_per_episode = 0.0;  ///< Ravens on PyBullet, same seeds (ravens-speed.md)
+  double speedup = 0.0;            ///< reference s/episode over ours
+  double renders_per_episode = 0.0, physics_steps_per_episode = 0.0, ik_calls_per_episode = 0.0;
+  int reference_successes = 0;
+};
+
+/// The ten Ravens tasks on seeds 0, 2, 4 (the reference's), one thread, oracle success kept.
+std::vector<TaskBenchRow> RunTaskBenchmark(const std::vector<uint64_t>& seeds = {0, 2, 4});
+
+}  // namespace taskforge::tasks
