@@ -70,18 +70,26 @@ void AddTaskCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench
   // taskforge run
   auto run_flags = std::make_shared<TaskFlags>();
   auto episodes = std::make_shared<int>(1);
+  auto frames = std::make_shared<std::string>();
   CLI::App& run = *app.add_subcommand("run", "run the scripted oracle on a task and score each episode");
   AddTaskFlags(run, *run_flags);
   run.add_option("--episodes", *episodes, "episodes, on seeds seed, seed+1, ...")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
-  run.callback([&global, run_flags, episodes] {
+  run.add_option("--frames", *frames, "write a picture after every action into DIR/seed_N/");
+  run.callback([&global, run_flags, episodes, frames] {
     const tasks::TaskSource source = tasks::ResolveTask(run_flags->task);
     int successes = 0;
     double reward_sum = 0.0, wall = 0.0;
     nlohmann::json runs = nlohmann::json::array();
     for (int i = 0; i < *episodes; ++i) {
-      const tasks::OracleRun r = tasks::RunOracleEpisode(source, ToOptions(*run_flags, run_flags->seed + uint64_t(i)));
+      const uint64_t seed = run_flags->seed + uint64_t(i);
+      std::function<void(tasks::Episode&, int)> observer;
+      if (!frames->empty()) {
+        const std::filesystem::path dir = std::filesystem::path(*frames) / ("seed_" + std::to_string(seed));
+        observer = [dir](tasks::Episode& e, int action) { tasks::WriteEpisodeFrame(e, action, dir); };
+      }
+      const tasks::OracleRun r = tasks::RunOracleEpisode(source, ToOptions(*run_flags, seed), observer);
       successes += r.success;
       reward_sum += r.reward;
       wall += r.wall_s;

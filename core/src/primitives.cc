@@ -27,16 +27,33 @@ Pose ToolAbove(const Pose& pose, double height_m) {
   return DownwardToolPose(pose.translation() + Vec3(0, 0, height_m), YawOf(pose));
 }
 
+// Moves the tool from `from` straight up or down to `to` through waypoints at most `kStep`
+// apart. A joint-space move between the two bends away from the vertical by up to a centimetre
+// or two, which drags a ring lifted off a peg against the peg.
+MotionStatus MoveToolStraight(Arm& arm, const Pose& from, const Pose& to, double speed_rad_s) {
+  constexpr double kStep = 0.02;  // [m]
+  const Vec3 a = from.translation(), b = to.translation();
+  const int n = std::max(1, int(std::ceil((b - a).norm() / kStep)));
+  for (int i = 1; i <= n; ++i) {
+    Pose waypoint = to;
+    waypoint.translation() = a + (b - a) * (double(i) / n);
+    if (MotionStatus s = arm.MoveTool(waypoint, speed_rad_s); s != MotionStatus::kReached) return s;
+  }
+  return MotionStatus::kReached;
+}
+
 // Moves the tool `height_m` above `pose`, or as high below that as the arm reaches: at the
 // workspace's far corners a 0.32 m approach is out of a UR5's reach (Ravens' approximate IK then
 // stops short; an exact solver refuses). Lowers 2 cm at a time, never below `kMinHeight`.
-// `reached` gets the pose moved to.
-MotionStatus MoveToolAbove(Arm& arm, const Pose& pose, double height_m, double speed_rad_s, Pose& reached) {
+// `reached` gets the pose moved to. With `straight`, the tool rises along a vertical line.
+MotionStatus MoveToolAbove(Arm& arm, const Pose& pose, double height_m, double speed_rad_s, Pose& reached,
+                           bool straight = false) {
   constexpr double kStep = 0.02, kMinHeight = 0.02;  // [m]
+  const Pose start = arm.tool_pose();
   for (double h = height_m;; h -= kStep) {
     reached = ToolAbove(pose, std::max(h, kMinHeight));
-    const MotionStatus status = arm.MoveTool(reached, speed_rad_s);
-    if (status != MotionStatus::kUnreachable || h <= kMinHeight) return status;
+    if (!arm.CanReach(reached) && h > kMinHeight) continue;
+    return straight ? MoveToolStraight(arm, start, reached, speed_rad_s) : arm.MoveTool(reached, speed_rad_s);
   }
 }
 
@@ -72,7 +89,7 @@ PrimitiveResult PickPlace(Arm& arm, Gripper& gripper, const Pose& pick, const Po
     return fail(s);
   }
   gripper.Activate();
-  if (MotionStatus s = MoveToolAbove(arm, pick, config.lift_height_m, config.carry_speed_rad_s, postpick);
+  if (MotionStatus s = MoveToolAbove(arm, pick, config.lift_height_m, config.carry_speed_rad_s, postpick, false);
       s != MotionStatus::kReached) {
     return fail(s);
   }
@@ -93,7 +110,7 @@ PrimitiveResult PickPlace(Arm& arm, Gripper& gripper, const Pose& pick, const Po
     return fail(s);
   }
   gripper.Release();
-  result.status = MoveToolAbove(arm, place, config.approach_height_m, config.speed_rad_s, postplace);
+  result.status = MoveToolAbove(arm, place, config.approach_height_m, config.speed_rad_s, postplace, true);
   return result;
 }
 

@@ -23,6 +23,7 @@ class Ur5Arm : public Arm {
   Pose tool_pose() const override;
   MotionStatus MoveJoints(const JointVector& target, double speed_rad_s) override;
   MotionStatus MoveTool(const Pose& tool_pose, double speed_rad_s) override;
+  bool CanReach(const Pose& tool_pose) const override { return SolveIk(tool_pose).has_value(); }
 
   /// Teleports the joints (zero velocity) and holds them there.
   void ResetJoints(const JointVector& q);

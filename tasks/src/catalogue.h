@@ -31,7 +31,7 @@ struct CatalogueEntry {
 struct KitShape {
   int id = 0;
   std::string name;         ///< e.g. "letter R"
-  std::string file;         ///< relative to assets/kit/
+  std::string file;         ///< relative to the assets folder, e.g. "kit/03_square.obj"
   double symmetry_rad = 0;  ///< as CatalogueEntry::symmetry_rad
 };
 

@@ -182,12 +182,14 @@ const std::string& Episode::failure() const { return impl_->failure; }
 const std::vector<std::string>& Episode::script_output() const { return impl_->printed; }
 sim::Sim& Episode::sim() { return *impl_->sim; }
 
-OracleRun RunOracleEpisode(const TaskSource& task, const EpisodeOptions& options) {
+OracleRun RunOracleEpisode(const TaskSource& task, const EpisodeOptions& options,
+                           const std::function<void(Episode&, int action)>& observer) {
   OracleRun run;
   run.seed = options.seed;
   const auto start = std::chrono::steady_clock::now();
   try {
     Episode episode(task, options);
+    if (observer) observer(episode, 0);
     while (!episode.done()) {
       const std::optional<Action> action = episode.OracleAct();
       if (!action) {
@@ -195,6 +197,7 @@ OracleRun RunOracleEpisode(const TaskSource& task, const EpisodeOptions& options
         break;
       }
       episode.Step(*action);
+      if (observer) observer(episode, episode.actions_taken());
     }
     if (run.error.empty()) run.error = episode.failure();
     run.success = episode.success();

@@ -103,7 +103,7 @@ int AddObject(lua_State* L, SceneContext& c) {
       const std::string key = lua_type(L, -1) == LUA_TNUMBER ? std::to_string(lua_tointeger(L, -1))
                                                               : ReadString(L, -1, "options.shape");
       const KitShape& shape = c.catalogue->FindKitShape(key);
-      strings["mesh"] = "../kit/" + shape.file;
+      strings["mesh"] = "../" + shape.file;  // the kit templates live in assets/objects/
       symmetry = shape.symmetry_rad;
     }
     lua_pop(L, 1);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 #include "taskforge/core/image.h"
 
@@ -29,13 +30,15 @@ double Median(std::vector<double> values) {
 
 }  // namespace
 
-void WriteScenePicture(const TaskSource& task, const EpisodeOptions& options, const std::filesystem::path& png) {
-  Episode episode(task, options);
+namespace {
+
+// The front camera beside the fused top-down colour map, captioned.
+ColorImage ScenePicture(Episode& episode, const std::string& caption, const std::string& footer) {
   Observation obs;
   episode.Observe(obs);
   const ColorImage& camera = obs.frames.front().color;  // the front camera
   const ColorImage& top = obs.heightmap.color;          // 320 rows (y) x 160 columns (x)
-  constexpr int kTopScale = 3, kCaption = 48;
+  constexpr int kTopScale = 3, kCaption = 48;           // top-down map at 3/2 size
   const int top_width = top.width * kTopScale / 2, top_height = top.height * kTopScale / 2;
   ColorImage canvas(std::max(camera.height, top_height) + kCaption, camera.width + top_width, 3, 255);
   for (int r = 0; r < camera.height; ++r) {
@@ -43,16 +46,32 @@ void WriteScenePicture(const TaskSource& task, const EpisodeOptions& options, co
       for (int k = 0; k < 3; ++k) canvas.at(r, c, k) = camera.at(r, c, k);
     }
   }
-  for (int r = 0; r < top_height; ++r) {  // nearest-neighbour 1.5x
+  for (int r = 0; r < top_height; ++r) {
     for (int c = 0; c < top_width; ++c) {
       for (int k = 0; k < 3; ++k) canvas.at(r, camera.width + c, k) = top.at(r * 2 / kTopScale, c * 2 / kTopScale, k);
     }
   }
-  const std::string caption = episode.language_goal().empty() ? task.full_name() : episode.language_goal();
   DrawText(canvas, 8, canvas.height - kCaption + 8, caption, 2, {0, 0, 0});
-  DrawText(canvas, 8, canvas.height - 18, task.full_name() + "  seed " + std::to_string(options.seed), 1,
-           {90, 90, 90});
-  WritePng(png, canvas);
+  DrawText(canvas, 8, canvas.height - 18, footer, 1, {90, 90, 90});
+  return canvas;
+}
+
+}  // namespace
+
+void WriteScenePicture(const TaskSource& task, const EpisodeOptions& options, const std::filesystem::path& png) {
+  Episode episode(task, options);
+  const std::string caption = episode.language_goal().empty() ? task.full_name() : episode.language_goal();
+  WritePng(png, ScenePicture(episode, caption, task.full_name() + "  seed " + std::to_string(options.seed)));
+}
+
+void WriteEpisodeFrame(Episode& episode, int action, const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  char name[32];
+  std::snprintf(name, sizeof name, "action_%02d.png", action);
+  char footer[160];
+  std::snprintf(footer, sizeof footer, "%s  after %d actions  reward %.3f%s", episode.task_name().c_str(), action,
+                episode.total_reward(), episode.failure().empty() ? "" : "  (failed)");
+  WritePng(dir / name, ScenePicture(episode, episode.language_goal(), footer));
 }
 
 std::vector<TaskBenchRow> RunTaskBenchmark(const std::vector<uint64_t>& seeds) {

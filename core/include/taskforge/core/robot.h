@@ -35,6 +35,8 @@ class Arm {
   /// Solves inverse kinematics for the tool pose (the branch nearest the current joints) and
   /// moves there with MoveJoints.
   virtual MotionStatus MoveTool(const Pose& tool_pose, double speed_rad_s) = 0;
+  /// Whether MoveTool would find a joint solution for the pose (nothing moves).
+  virtual bool CanReach(const Pose& tool_pose) const = 0;
 };
 
 /// A suction cup. (The spatula implements it with no-op activate/release.)

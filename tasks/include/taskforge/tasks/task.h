@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -143,6 +144,8 @@ struct OracleRun {
   double wall_s = 0.0;
   std::string error;  ///< set when the episode could not run (the script failed, oracle stuck)
 };
-OracleRun RunOracleEpisode(const TaskSource& task, const EpisodeOptions& options);
+/// `observer`, when given, sees the episode after reset (action 0) and after every action.
+OracleRun RunOracleEpisode(const TaskSource& task, const EpisodeOptions& options,
+                           const std::function<void(Episode&, int action)>& observer = {});
 
 }  // namespace taskforge::tasks

@@ -13,6 +13,9 @@ namespace taskforge::tasks {
 /// map, with the first instruction as a caption. @throws ScriptError/Error.
 void WriteScenePicture(const TaskSource& task, const EpisodeOptions& options, const std::filesystem::path& png);
 
+/// Writes the same picture of an episode in progress (after `action` actions) into `dir`.
+void WriteEpisodeFrame(Episode& episode, int action, const std::filesystem::path& dir);
+
 /// One task's row of `taskforge bench tasks`.
 struct TaskBenchRow {
   std::string task;

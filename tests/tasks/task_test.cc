@@ -1,0 +1,182 @@
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cmath>
+
+#include "catalogue.h"
+#include "goals.h"
+#include "taskforge/core/error.h"
+#include "taskforge/tasks/task.h"
+#include "lua_sandbox.h"
+
+using namespace taskforge;
+using namespace taskforge::tasks;
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+// A task from source text, named like a file so messages can be checked.
+TaskSource Script(const std::string& code, const std::string& name = "probe.lua") { return {"probe", "", name, code}; }
+
+const char* kHeader = "task = {name = 'probe', max_steps = 3}\n";
+
+// The message of the ScriptError that building an episode of `code` raises.
+std::string ResetError(const std::string& code) {
+  try {
+    Episode episode(Script(kHeader + code), EpisodeOptions{});
+  } catch (const ScriptError& e) {
+    return e.what();
+  }
+  FAIL("the script was expected to fail");
+  return "";
+}
+
+double Seconds(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+TEST_CASE("goal matching follows Ravens: planar distance and yaw modulo symmetry", "[tasks][goals]") {
+  const Pose target = MakePlanarPose({0.5, 0.0, 0.02}, 0.3);
+  CHECK(IsMatch(MakePlanarPose({0.505, 0.004, 0.2}, 0.3), target, kPi / 2, 0.01, 0.26));  // z is ignored
+  CHECK_FALSE(IsMatch(MakePlanarPose({0.512, 0.0, 0.02}, 0.3), target, kPi / 2, 0.01, 0.26));
+  CHECK(IsMatch(MakePlanarPose({0.5, 0.0, 0.02}, 0.3 + kPi / 2), target, kPi / 2, 0.01, 0.26));  // a cube's quarter turn
+  CHECK_FALSE(IsMatch(MakePlanarPose({0.5, 0.0, 0.02}, 0.3 + kPi / 4), target, kPi / 2, 0.01, 0.26));
+  CHECK(IsMatch(MakePlanarPose({0.5, 0.0, 0.02}, 2.0), target, 0.0, 0.01, 0.26));  // symmetry 0: any yaw
+  CHECK_FALSE(IsMatch(MakePlanarPose({0.5, 0.0, 0.02}, 0.3 + kPi), target, 2 * kPi, 0.01, 0.26));
+}
+
+TEST_CASE("catalogue expressions and closest names", "[tasks][catalogue]") {
+  CHECK(Evaluate("(outer_radius + 0.009) / 2", {{"outer_radius", 0.031}}) == Approx(0.02));
+  CHECK(Evaluate("size_x / 2 - 0.0025", {{"size_x", 0.2}}) == Approx(0.0975));
+  CHECK(Evaluate("-a * (2 + 3)", {{"a", 1.5}}) == Approx(-7.5));
+  CHECK_THROWS_WITH(Evaluate("size_y / 2", {{"size_x", 1.0}}), Catch::Contains("no value for 'size_y'"));
+  CHECK_THROWS_WITH(Evaluate("(1 + 2", {}), Catch::Contains("missing ')'"));
+  CHECK(ClosestNames("blok", {"bowl", "block", "small_block", "zone"}, 2) ==
+        std::vector<std::string>{"block", "bowl"});
+}
+
+TEST_CASE("the same seed gives the same episode; another seed another", "[tasks][determinism]") {
+  const TaskSource task = ResolveTask("place-red-in-green");
+  auto run = [&](uint64_t seed) {
+    EpisodeOptions options;
+    options.seed = seed;
+    Episode episode(task, options);
+    const std::optional<Action> action = episode.OracleAct();
+    REQUIRE(action.has_value());
+    episode.Step(*action);
+    return std::make_pair(episode.sim().StateHash(), episode.sim().objects().size());
+  };
+  const auto first = run(7);
+  CHECK(run(7) == first);
+  CHECK(run(8).first != first.first);
+}
+
+TEST_CASE("the oracle solves a seed task and the episode ends as Ravens' does", "[tasks][oracle]") {
+  EpisodeOptions options;
+  options.seed = 3;
+  const OracleRun run = RunOracleEpisode(ResolveTask("block-insertion"), options);
+  INFO(run.error);
+  CHECK(run.success);
+  CHECK(run.reward == Approx(1.0).margin(1e-9));
+  CHECK(run.actions >= 1);
+  CHECK(run.actions <= 3);
+  CHECK(run.stats.physics_steps > 0);
+  CHECK(run.stats.renders >= 1);  // at least the oracle's view
+}
+
+TEST_CASE("sequential goals pop one at a time with their own instructions", "[tasks][goals]") {
+  EpisodeOptions options;
+  options.seed = 1;
+  Episode episode(ResolveTask("stack-block-pyramid-seq-seen-colors"), options);
+  REQUIRE(episode.language_goals().size() == 6);
+  CHECK_THAT(episode.language_goal(), Catch::Contains("lightest brown block"));
+  const std::string first = episode.language_goal();
+  const StepResult step = episode.Step(*episode.OracleAct());
+  CHECK(step.reward == Approx(1.0 / 6).margin(1e-6));
+  CHECK(episode.language_goal() != first);
+  CHECK(episode.total_reward() == Approx(1.0 / 6).margin(1e-6));
+}
+
+TEST_CASE("variants pick colour splits; unknown tasks and variants are named", "[tasks][library]") {
+  const TaskSource unseen = ResolveTask("put-block-in-bowl-unseen-colors");
+  CHECK(unseen.name == "put-block-in-bowl");
+  CHECK(unseen.variant == "unseen-colors");
+  CHECK_THROWS_WITH(ResolveTask("put-blocks-in-bowl"), Catch::Contains("put-block-in-bowl"));
+  TaskSource bad = unseen;
+  bad.variant = "purple-only";
+  CHECK_THROWS_WITH(Episode(bad, EpisodeOptions{}), Catch::Contains("no variant 'purple-only'") &&
+                                                        Catch::Contains("unseen-colors"));
+  const std::vector<TaskInfo> all = ListTasks();
+  CHECK(all.size() == 18);
+}
+
+TEST_CASE("hostile scripts are stopped with a clear error and the process carries on", "[tasks][sandbox]") {
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THAT(ResetError("function reset(env)\n  while true do end\nend\n"),
+             Catch::StartsWith("instruction budget (20000000 instructions) exceeded in reset() at probe.lua:3"));
+  CHECK_THAT(ResetError("function reset(env)\n  local t = {}\n  for i = 1, 1e9 do t[i] = string.rep('x', 4096) .. i end\nend\n"),
+             Catch::Contains("memory budget (64 MiB) exceeded"));
+  CHECK_THAT(ResetError("function reset(env)\n  io.open('/etc/passwd')\nend\n"),
+             Catch::Contains("global 'io'") && Catch::Contains("probe.lua:3"));
+  CHECK_THAT(ResetError("function reset(env)\n  os.execute('touch /tmp/pwned')\nend\n"), Catch::Contains("global 'os'"));
+  CHECK_THAT(ResetError("function reset(env)\n  require('socket')\nend\n"), Catch::Contains("global 'require'"));
+  CHECK_THAT(ResetError("local function f(n) return 1 + f(n + 1) end\nfunction reset(env) f(1) end\n"),
+             Catch::Contains("stack overflow"));
+  CHECK_THAT(ResetError("function reset(env)\n  for i = 1, 1000 do env.add_object('block', env.pose(0.5, 0, 0.02)) end\nend\n"),
+             Catch::Contains("object budget exceeded"));
+  CHECK(Seconds(start) < 10.0);
+  // The process carries on: a good task still runs.
+  CHECK(RunOracleEpisode(ResolveTask("align-box-corner"), EpisodeOptions{}).success);
+}
+
+TEST_CASE("task API errors name the problem, the line and the value", "[tasks][api]") {
+  CHECK_THAT(ResetError("function reset(env)\n  env.add_object('blok', env.pose(0.5, 0, 0.02))\nend\n"),
+             Catch::Contains("probe.lua:3") && Catch::Contains("unknown asset 'blok'") &&
+                 Catch::Contains("closest: block"));
+  CHECK_THAT(ResetError("function reset(env)\n  env.add_object('block', env.pose(0.9, 0, 0.02))\nend\n"),
+             Catch::Contains("(0.9, 0) is outside the workspace"));
+  CHECK_THAT(ResetError("function reset(env)\n  env.add_object('block', env.pose(0.5, 0, 0.02), {colour = 'red'})\nend\n"),
+             Catch::Contains("no field 'colour'") && Catch::Contains("color"));
+  CHECK_THAT(ResetError("function reset(env)\n  env.add_object('block', env.pose(0.5, 0, 0.02), {color = 'mauve'})\nend\n"),
+             Catch::Contains("unknown colour 'mauve'"));
+  CHECK_THAT(ResetError("function reset(env)\n  local a = env.add_object('block', env.pose(0.5, 0, 0.02))\n"
+                        "  env.add_goal{objects = {a}, targets = {env.pose(0.4, 0, 0), env.pose(0.6, 0, 0)},\n"
+                        "               matches = {{1, 0, 1}}}\nend\n"),
+             Catch::Contains("goal.matches[1] must be a row of 2 values") && Catch::Contains("got 3 values"));
+  CHECK_THAT(ResetError("function reset(env)\n  env.add_goal{objects = {42}, targets = {env.pose(0.5, 0, 0)}}\nend\n"),
+             Catch::Contains("42, which is not an object this task added"));
+  CHECK_THAT(ResetError("function reset(env)\n  env.add_object('box', env.pose(0.5, 0, 0.02))\nend\n"),
+             Catch::Contains("asset 'box' needs a value for 'size_x'"));
+  CHECK_THAT(ResetError("function reset(env) end\n"), Catch::Contains("reset() declared no goals"));
+  CHECK_THAT(ResetError("function reset(env)\n  env:add_object('block', {pos = {0.5, 0}})\nend\n"),
+             Catch::Contains("pos must hold 3 numbers, got 2"));
+  try {
+    Episode episode(Script("task = {name = 'x', max_step = 3}\nfunction reset(env) end\n"), EpisodeOptions{});
+    FAIL("a misspelt task field must fail");
+  } catch (const ScriptError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("no field 'max_step'") && Catch::Contains("max_steps"));
+  }
+}
+
+TEST_CASE("env:method() and env.method() both work; math.random follows the seed", "[tasks][api]") {
+  const std::string code = std::string(kHeader) +
+                           "function reset(env)\n"
+                           "  local size = env:random_size(0.03, 0.05, 0.03, 0.05, 0.02, 0.02)\n"
+                           "  local a = env:add_object('box', env.random_pose(size), {size = size, color = 'blue'})\n"
+                           "  print(math.random(1, 1000000))\n"
+                           "  env.add_goal{objects = {a}, targets = {env.pose(0.5, 0.2, 0.01)}, language = 'move it'}\n"
+                           "end\n";
+  EpisodeOptions options;
+  options.seed = 5;
+  Episode a(Script(code), options), b(Script(code), options);
+  REQUIRE(a.script_output().size() == 1);
+  CHECK(a.script_output() == b.script_output());
+  CHECK(a.sim().StateHash() == b.sim().StateHash());
+  CHECK(a.language_goal() == "move it");
+  options.seed = 6;
+  Episode c(Script(code), options);
+  CHECK(c.script_output() != a.script_output());
+}
