@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <cstdio>
+#include <cstdlib>
 
 namespace taskforge {
 
@@ -114,6 +116,39 @@ PrimitiveResult PickPlace(Arm& arm, Gripper& gripper, const Pose& pick, const Po
   return result;
 }
 
+namespace {
+
+double WrapAngle(double a) { return std::remainder(a, 2 * std::numbers::pi); }  // to [-pi, pi]
+
+// The push heading for the spatula and, when the tool hangs straight down, turns it there in
+// place first by the last joint alone. The blade is symmetric under a half turn about the tool
+// axis, so a push along `heading` can be made at `heading` or `heading + pi`; of the two the
+// wrist (joint 6, which turns the downward tool about the vertical: d yaw = -d q6) is left
+// nearest zero, far from its +-2 pi limits. Without the turn, a heading change near pi makes
+// the nearest-solution IK of the approach pose jump to another arm branch (shoulder flipped
+// back over the base) from which the descent to the table drives the arm into itself.
+MotionStatus TurnSpatula(Arm& arm, double heading, double speed_rad_s, double& yaw) {
+  const Pose tool = arm.tool_pose();
+  const Vec3 axis = tool.linear().col(2);
+  yaw = heading;
+  if (axis.z() > -0.999) return MotionStatus::kReached;  // not hanging down: let the IK turn it
+  const double tool_yaw = YawOf(tool * Eigen::AngleAxisd(std::numbers::pi, Vec3::UnitX()));
+  JointVector q = arm.joint_positions();
+  double best_q6 = 0.0;
+  for (double candidate : {heading, heading + std::numbers::pi}) {
+    const double q6 = q[5] - WrapAngle(candidate - tool_yaw);
+    if (candidate == heading || std::abs(q6) < std::abs(best_q6)) {
+      best_q6 = q6;
+      yaw = candidate;
+    }
+  }
+  if (std::abs(best_q6 - q[5]) < 1e-3) return MotionStatus::kReached;
+  q[5] = best_q6;
+  return arm.MoveJoints(q, speed_rad_s);
+}
+
+}  // namespace
+
 PrimitiveResult Push(Arm& arm, const Vec3& start, const Vec3& end, const PushConfig& config) {
   PrimitiveResult result;
   Vec3 from(start.x(), start.y(), config.push_height_m);
@@ -124,11 +159,22 @@ PrimitiveResult Push(Arm& arm, const Vec3& start, const Vec3& end, const PushCon
   const Vec3 direction = (to - from) / length;
   from -= direction * config.back_off_m;
   to -= direction * config.pull_back_m;
-  const double yaw = std::atan2(direction.y(), direction.x());
+  double yaw = 0.0;
+  result.status = TurnSpatula(arm, std::atan2(direction.y(), direction.x()), config.speed_rad_s, yaw);
   const Vec3 lift(0, 0, config.approach_height_m - config.push_height_m);
 
+  static const bool dbg = std::getenv("TF_PUSH_DEBUG") != nullptr;
+  if (dbg) std::fprintf(stderr, "PUSH (%.3f,%.3f)->(%.3f,%.3f) yaw %.2f\n", from.x(), from.y(), to.x(), to.y(), yaw);
   auto move = [&](const Vec3& p, double speed) {
-    if (result.status == MotionStatus::kReached) result.status = arm.MoveTool(DownwardToolPose(p, yaw), speed);
+    if (result.status == MotionStatus::kReached) {
+      result.status = arm.MoveTool(DownwardToolPose(p, yaw), speed);
+      if (dbg) {
+        const Vec3 t = arm.tool_pose().translation();
+        const JointVector q = arm.joint_positions();
+        std::fprintf(stderr, "  move (%.3f,%.3f,%.3f) -> %s at (%.3f,%.3f,%.3f) q=[%.2f %.2f %.2f %.2f %.2f %.2f]\n", p.x(), p.y(), p.z(),
+                     ToString(result.status), t.x(), t.y(), t.z(), q[0], q[1], q[2], q[3], q[4], q[5]);
+      }
+    }
   };
   move(from + lift, config.speed_rad_s);
   move(from, config.speed_rad_s);

@@ -41,11 +41,13 @@ void SuctionCup::Activate() {
                                                        tip_T_object.getBasis(), btMatrix3x3::getIdentity());
   grip_->setMaxAppliedImpulse(kGripMaxImpulse);
   world_.bullet().addMultiBodyConstraint(grip_.get());
+  object.rigid->activate(true);
   held_ = other;
 }
 
 void SuctionCup::Release() {
   if (!grip_) return;
+  if (held_ && world_.contains(*held_)) world_.body(*held_).rigid->activate(true);
   world_.bullet().removeMultiBodyConstraint(grip_.get());
   grip_.reset();
   held_.reset();

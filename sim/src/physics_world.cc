@@ -43,7 +43,8 @@ Pose Body::link_pose(int link) const {
   return ToPose(com) * inertial_inv;
 }
 
-PhysicsWorld::PhysicsWorld(const SimConfig& config) : time_step_s_(config.time_step_s) {
+PhysicsWorld::PhysicsWorld(const SimConfig& config)
+    : time_step_s_(config.time_step_s), sleep_resting_bodies_(config.sleep_resting_bodies) {
   TF_THROW_UNLESS(config.time_step_s > 0 && config.time_step_s <= 0.05, "time step ", config.time_step_s,
                   " s must be in (0, 0.05]");
   TF_THROW_UNLESS(config.solver_iterations > 0, "solver iterations ", config.solver_iterations, " must be positive");
@@ -147,7 +148,11 @@ void PhysicsWorld::BuildRigid(Body& body, const Pose& world_T_root) {
   info.m_rollingFriction = link.rolling_friction;
   info.m_spinningFriction = link.spinning_friction;
   body.rigid = std::make_unique<btRigidBody>(info);
-  body.rigid->setActivationState(DISABLE_DEACTIVATION);
+  if (sleep_resting_bodies_) {
+    body.rigid->setSleepingThresholds(btScalar(0.005), btScalar(0.01));  // [m/s], [rad/s]
+  } else {
+    body.rigid->setActivationState(DISABLE_DEACTIVATION);
+  }
   world_->addRigidBody(body.rigid.get());
   owners_[body.rigid.get()] = {body.id, 0};
 }
@@ -257,6 +262,8 @@ void PhysicsWorld::AddPointJoint(BodyId a, const Vec3& pivot_in_a, BodyId b, con
                                                               btVector3(in_b.x(), in_b.y(), in_b.z()));
   constraint->m_setting.m_impulseClamp = btScalar(max_force_n * time_step_s_);
   world_->addConstraint(constraint.get(), /*disableCollisionsBetweenLinkedBodies=*/true);
+  body_a.rigid->activate(true);
+  body_b.rigid->activate(true);
   joints_.push_back({a, b, std::move(constraint)});
 }
 

@@ -81,6 +81,7 @@ class PhysicsWorld {
   btCollisionShape* BuildLinkShape(Body& body, const LinkModel& link);
 
   double time_step_s_;
+  bool sleep_resting_bodies_;
   int64_t steps_ = 0;
   bool time_steps_ = false;
   double step_wall_s_ = 0.0;

@@ -208,6 +208,7 @@ void Sim::set_body_pose(BodyId body, const Pose& world_T_body) {
   b.rigid->setWorldTransform(ToBullet(world_T_body * b.model.links[0].link_T_inertial));
   b.rigid->setLinearVelocity(btVector3(0, 0, 0));
   b.rigid->setAngularVelocity(btVector3(0, 0, 0));
+  b.rigid->activate(true);  // a teleported body must fall or settle even if it was asleep
 }
 
 Vec3 Sim::linear_velocity(BodyId body) const {

@@ -245,7 +245,7 @@ TEST_CASE("Bad scene input is reported with names", "[sim]") {
   REQUIRE_THROWS_WITH(Sim(bad), Catch::Contains("/nonexistent/assets"));
 }
 
-TEST_CASE("Mesh objects collide as convex hulls; concave meshes only when fixed", "[sim][mesh]") {
+TEST_CASE("Mesh objects collide as convex hulls and concave meshes only when fixed", "[sim][mesh]") {
   const std::filesystem::path data = std::filesystem::path(__FILE__).parent_path() / "data";
   Sim sim;
   // The cup mesh is 7 cm tall at scale 2 (z from 0 to 0.07): it must come to rest on the table.

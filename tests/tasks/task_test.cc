@@ -58,7 +58,7 @@ TEST_CASE("catalogue expressions and closest names", "[tasks][catalogue]") {
         std::vector<std::string>{"block", "bowl"});
 }
 
-TEST_CASE("the same seed gives the same episode; another seed another", "[tasks][determinism]") {
+TEST_CASE("the same seed gives the same episode and another seed another", "[tasks][determinism]") {
   const TaskSource task = ResolveTask("place-red-in-green");
   auto run = [&](uint64_t seed) {
     EpisodeOptions options;
@@ -100,7 +100,7 @@ TEST_CASE("sequential goals pop one at a time with their own instructions", "[ta
   CHECK(episode.total_reward() == Approx(1.0 / 6).margin(1e-6));
 }
 
-TEST_CASE("variants pick colour splits; unknown tasks and variants are named", "[tasks][library]") {
+TEST_CASE("variants pick colour splits and unknown tasks and variants are named", "[tasks][library]") {
   const TaskSource unseen = ResolveTask("put-block-in-bowl-unseen-colors");
   CHECK(unseen.name == "put-block-in-bowl");
   CHECK(unseen.variant == "unseen-colors");
@@ -161,7 +161,7 @@ TEST_CASE("task API errors name the problem, the line and the value", "[tasks][a
   }
 }
 
-TEST_CASE("env:method() and env.method() both work; math.random follows the seed", "[tasks][api]") {
+TEST_CASE("env:method() and env.method() both work and math.random follows the seed", "[tasks][api]") {
   const std::string code = std::string(kHeader) +
                            "function reset(env)\n"
                            "  local size = env:random_size(0.03, 0.05, 0.03, 0.05, 0.02, 0.02)\n"

@@ -42,6 +42,10 @@ struct SimConfig {
   double static_speed_m_s = 5e-3;     ///< bodies slower than this are at rest (Ravens is_static)
   double joint_tolerance_rad = 1e-2;  ///< a move ends when every joint is this close (Ravens)
   uint64_t seed = 0;                  ///< seeds camera noise and anything random in the world
+  /// Bodies slower than 5 mm/s and 0.01 rad/s for 2 s of simulated time stop being simulated
+  /// until something touches or moves them (Bullet deactivation). Settled piles and stacks then
+  /// cost nothing; off simulates every body every step, as PyBullet does.
+  bool sleep_resting_bodies = true;
 };
 
 /// How to load a body.
