@@ -41,23 +41,37 @@ class StateHasher {
   uint64_t hash_ = 14695981039346656037ull;
 };
 
+// Primitives share one unit mesh each and are scaled per instance, so the meshes a renderer holds
+// stay few however many sizes the tasks draw; OBJ meshes are keyed by file and scale.
 std::string GeometryKey(const Geometry& g) {
   std::ostringstream key;
   key.precision(17);
   switch (g.type) {
-    case Geometry::Type::kBox: key << "box " << g.box_size.transpose(); break;
-    case Geometry::Type::kCylinder: key << "cylinder " << g.radius << ' ' << g.length; break;
-    case Geometry::Type::kSphere: key << "sphere " << g.radius; break;
+    case Geometry::Type::kBox: return "box";
+    case Geometry::Type::kCylinder: return "cylinder";
+    case Geometry::Type::kSphere: return "sphere";
     case Geometry::Type::kMesh: key << "mesh " << g.mesh.string() << ' ' << g.mesh_scale.transpose(); break;
   }
   return key.str();
 }
 
+// The scale that turns the geometry's unit mesh into the shape.
+Eigen::Matrix4d UnitMeshScale(const Geometry& g) {
+  Eigen::Vector4d diagonal(1, 1, 1, 1);
+  switch (g.type) {
+    case Geometry::Type::kBox: diagonal.head<3>() = g.box_size; break;
+    case Geometry::Type::kCylinder: diagonal.head<3>() = Vec3(g.radius, g.radius, g.length); break;
+    case Geometry::Type::kSphere: diagonal.head<3>().setConstant(g.radius); break;
+    case Geometry::Type::kMesh: break;
+  }
+  return diagonal.asDiagonal();
+}
+
 render::MeshData MeshFor(const Geometry& g) {
   switch (g.type) {
-    case Geometry::Type::kBox: return render::MakeBox(g.box_size / 2);
-    case Geometry::Type::kCylinder: return render::MakeCylinder(g.radius, g.length);
-    case Geometry::Type::kSphere: return render::MakeSphere(g.radius);
+    case Geometry::Type::kBox: return render::MakeBox(Vec3(0.5, 0.5, 0.5));
+    case Geometry::Type::kCylinder: return render::MakeCylinder(1.0, 1.0);
+    case Geometry::Type::kSphere: return render::MakeSphere(1.0);
     case Geometry::Type::kMesh: break;
   }
   const TriangleMesh mesh = MergeMeshes(LoadObj(g.mesh, g.mesh_scale));
@@ -82,6 +96,19 @@ std::filesystem::path ResolveAssetsDir(const std::filesystem::path& requested) {
   return dir;
 }
 
+// One renderer per thread, shared by the thread's worlds in turn: creating an EGL context and
+// compiling shaders costs 40-130 ms on llvmpipe, more than a short episode. Its meshes are keyed
+// by geometry, so they serve every world.
+struct RenderCache {
+  std::unique_ptr<render::Renderer> renderer;
+  std::map<std::string, int> meshes;  // geometry key -> renderer mesh handle
+};
+
+RenderCache& ThreadRenderCache() {
+  thread_local RenderCache cache;
+  return cache;
+}
+
 struct Sim::Impl {
   SimConfig config;
   PhysicsWorld physics;
@@ -90,10 +117,8 @@ struct Sim::Impl {
   std::unique_ptr<Gripper> gripper;
   SuctionCup* suction = nullptr;  // == gripper when the end effector is the suction cup
   std::vector<BodyId> objects;
-  std::unique_ptr<render::Renderer> renderer;
   std::optional<HeightmapFusion> fusion;  // kept between observations for its buffers
   int64_t renders = 0;
-  std::map<std::string, int> meshes;  // geometry key -> renderer mesh handle
   std::mt19937_64 rng;
 
   explicit Impl(const SimConfig& c) : config(c), physics(config), rng(c.seed) {
@@ -112,15 +137,17 @@ struct Sim::Impl {
   }
 
   int MeshHandle(const Geometry& g) {
+    RenderCache& cache = ThreadRenderCache();
     const std::string key = GeometryKey(g);
-    auto it = meshes.find(key);
-    if (it == meshes.end()) it = meshes.emplace(key, renderer->AddMesh(MeshFor(g))).first;
+    auto it = cache.meshes.find(key);
+    if (it == cache.meshes.end()) it = cache.meshes.emplace(key, cache.renderer->AddMesh(MeshFor(g))).first;
     return it->second;
   }
 
   render::Renderer& Renderer() {
-    if (!renderer) renderer = std::make_unique<render::Renderer>();
-    return *renderer;
+    RenderCache& cache = ThreadRenderCache();
+    if (!cache.renderer) cache.renderer = std::make_unique<render::Renderer>();
+    return *cache.renderer;
   }
 
   std::vector<render::RenderInstance> instances;  // scratch for Instances()
@@ -134,7 +161,8 @@ struct Sim::Impl {
         if (link.visuals.empty()) continue;
         const Pose world_T_link = body->link_pose(static_cast<int>(l));
         for (const VisualShape& v : link.visuals) {
-          instances.push_back({MeshHandle(v.geometry), (world_T_link * v.link_T_shape).matrix(), v.rgba, id});
+          instances.push_back(
+              {MeshHandle(v.geometry), (world_T_link * v.link_T_shape).matrix() * UnitMeshScale(v.geometry), v.rgba, id});
         }
       }
     }
