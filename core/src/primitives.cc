@@ -14,6 +14,7 @@ const char* ToString(MotionStatus status) {
     case MotionStatus::kBudgetExceeded: return "step budget exceeded";
     case MotionStatus::kUnreachable: return "unreachable pose";
     case MotionStatus::kFault: return "fault";
+    case MotionStatus::kStopped: return "stopped by its guard";
   }
   return "unknown";
 }
@@ -59,14 +60,28 @@ MotionStatus MoveToolAbove(Arm& arm, const Pose& pose, double height_m, double s
   }
 }
 
-// Ravens' guarded descent: step down `descent_step_m` at a time until the gripper reports
-// contact. The step count is bounded, so a missing table can never hang the primitive.
-MotionStatus DescendUntilContact(Arm& arm, const Gripper& gripper, Pose target, double speed_rad_s,
-                                 const PickPlaceConfig& config) {
-  for (int i = 0; i < config.max_descent_steps; ++i) {
-    if (gripper.DetectContact()) return MotionStatus::kReached;
-    target.translation().z() -= config.descent_step_m;
-    const MotionStatus status = arm.MoveTool(target, speed_rad_s);
+// The guarded descent: straight down from `start` in waypoints of at most 2 cm until the gripper
+// reports contact, at `speed_rad_s` down to `config.slow_descent_above_m` above `surface_z` (where
+// contact is expected) and slowly from there. It stops the moment contact is reported and holds
+// there. Ravens instead steps the target down 1 mm per movej; with movej's 0.01 rad tolerance the
+// arm then lags ~4 mm behind its target and presses that far into what it touches, and every
+// millimetre costs a solve and a few physics steps. Contact is checked every physics step here.
+MotionStatus DescendUntilContact(Arm& arm, const Gripper& gripper, const Pose& start, double surface_z,
+                                 double speed_rad_s, const PickPlaceConfig& config) {
+  if (gripper.DetectContact()) return MotionStatus::kReached;
+  constexpr double kStep = 0.02;  // [m]
+  const double start_z = start.translation().z();
+  const double slow_z = std::min(start_z, surface_z + config.slow_descent_above_m);
+  const double end_z = start_z - config.max_descent_m;
+  const auto contact = [&] { return gripper.DetectContact(); };
+  Pose waypoint = start;
+  for (double z = start_z; z > end_z;) {
+    const bool fast = z > slow_z;
+    z = std::max(fast ? slow_z : end_z, z - kStep);
+    waypoint.translation().z() = z;
+    const MotionStatus status =
+        arm.MoveToolUntil(waypoint, fast ? speed_rad_s : config.slow_descent_speed_rad_s, contact);
+    if (status == MotionStatus::kStopped) return MotionStatus::kReached;
     if (status != MotionStatus::kReached) return status;
   }
   return gripper.DetectContact() ? MotionStatus::kReached : MotionStatus::kBudgetExceeded;
@@ -86,7 +101,7 @@ PrimitiveResult PickPlace(Arm& arm, Gripper& gripper, const Pose& pick, const Po
       s != MotionStatus::kReached) {
     return fail(s);
   }
-  if (MotionStatus s = DescendUntilContact(arm, gripper, prepick, config.speed_rad_s, config);
+  if (MotionStatus s = DescendUntilContact(arm, gripper, prepick, pick.translation().z(), config.speed_rad_s, config);
       s != MotionStatus::kReached) {
     return fail(s);
   }
@@ -107,7 +122,8 @@ PrimitiveResult PickPlace(Arm& arm, Gripper& gripper, const Pose& pick, const Po
       s != MotionStatus::kReached) {
     return fail(s);
   }
-  if (MotionStatus s = DescendUntilContact(arm, gripper, preplace, config.carry_speed_rad_s, config);
+  if (MotionStatus s =
+          DescendUntilContact(arm, gripper, preplace, place.translation().z(), config.carry_speed_rad_s, config);
       s != MotionStatus::kReached) {
     return fail(s);
   }
@@ -176,12 +192,26 @@ PrimitiveResult Push(Arm& arm, const Vec3& start, const Vec3& end, const PushCon
       }
     }
   };
-  move(from + lift, config.speed_rad_s);
+  auto reachable = [&](const Vec3& p) { return arm.CanReach(DownwardToolPose(p, yaw)); };
+  // Near the workspace's far corners a UR5 cannot reach the table at full stretch: start the
+  // push where the blade first reaches the table along the path.
+  double travel = (to - from).dot(direction);
+  while (!reachable(from) && travel > config.max_step_m) {
+    from += direction * config.max_step_m;
+    travel -= config.max_step_m;
+  }
+  // The approach and retreat go as high as reachable (a 0.31 m approach reaches 0.6 m out).
+  auto above = [&](const Vec3& p) {
+    constexpr double kStep = 0.02;  // [m]
+    Vec3 over = p + lift;
+    while (!reachable(over) && over.z() - kStep > p.z() + kStep) over.z() -= kStep;
+    return over;
+  };
+  move(above(from), config.speed_rad_s);
   move(from, config.speed_rad_s);
-  const double travel = (to - from).dot(direction);
   const int n = std::max(1, static_cast<int>(std::ceil(travel / config.max_step_m)));
   for (int i = 1; i <= n; ++i) move(from + direction * (travel * i / n), config.push_speed_rad_s);
-  move(to + lift, config.speed_rad_s);
+  move(above(to), config.speed_rad_s);
   return result;
 }
 

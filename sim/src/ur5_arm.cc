@@ -90,6 +90,11 @@ void Ur5Arm::ResetJoints(const JointVector& q) {
 }
 
 MotionStatus Ur5Arm::MoveJoints(const JointVector& target, double speed_rad_s) {
+  return MoveJointsUntil(target, speed_rad_s, nullptr);
+}
+
+MotionStatus Ur5Arm::MoveJointsUntil(const JointVector& target, double speed_rad_s,
+                                     const std::function<bool()>* stop) {
   TF_THROW_UNLESS(speed_rad_s > 0, "joint speed ", speed_rad_s, " rad/s must be positive");
   for (double v : target) TF_THROW_UNLESS(std::isfinite(v), "joint target has a non-finite value");
   // Ravens movej: each step, command a point `speed` further along the straight joint-space line
@@ -111,6 +116,10 @@ MotionStatus Ur5Arm::MoveJoints(const JointVector& target, double speed_rad_s) {
     for (int j = 0; j < 6; ++j) command[j] = q[j] + (target[j] - q[j]) * advance;
     HoldAt(command);
     world_.Step();
+    if (stop && (*stop)()) {
+      HoldAt(joint_positions());  // stay here rather than press on towards the target
+      return MotionStatus::kStopped;
+    }
   }
   return MotionStatus::kBudgetExceeded;
 }
@@ -131,6 +140,13 @@ MotionStatus Ur5Arm::MoveTool(const Pose& tool_pose, double speed_rad_s) {
   const std::optional<JointVector> q = SolveIk(tool_pose);
   if (!q) return MotionStatus::kUnreachable;
   return MoveJoints(*q, speed_rad_s);
+}
+
+MotionStatus Ur5Arm::MoveToolUntil(const Pose& tool_pose, double speed_rad_s, const std::function<bool()>& stop) {
+  if (stop()) return MotionStatus::kStopped;
+  const std::optional<JointVector> q = SolveIk(tool_pose);
+  if (!q) return MotionStatus::kUnreachable;
+  return MoveJointsUntil(*q, speed_rad_s, &stop);
 }
 
 }  // namespace taskforge::sim

@@ -23,6 +23,7 @@ class Ur5Arm : public Arm {
   Pose tool_pose() const override;
   MotionStatus MoveJoints(const JointVector& target, double speed_rad_s) override;
   MotionStatus MoveTool(const Pose& tool_pose, double speed_rad_s) override;
+  MotionStatus MoveToolUntil(const Pose& tool_pose, double speed_rad_s, const std::function<bool()>& stop) override;
   bool CanReach(const Pose& tool_pose) const override { return SolveIk(tool_pose).has_value(); }
 
   /// Teleports the joints (zero velocity) and holds them there.
@@ -35,6 +36,8 @@ class Ur5Arm : public Arm {
 
  private:
   void HoldAt(const JointVector& q);
+  // Ravens movej; with `stop`, a guarded move that halts where the condition first holds.
+  MotionStatus MoveJointsUntil(const JointVector& target, double speed_rad_s, const std::function<bool()>* stop);
 
   PhysicsWorld& world_;
   Body& robot_;

@@ -9,10 +9,11 @@ namespace taskforge {
 struct PickPlaceConfig {
   double approach_height_m = 0.32;  ///< above the pick/place pose for approach and lift
   double lift_height_m = 0.32;      ///< height above pick/place the object is carried at (Ravens `height`)
-  double descent_step_m = 0.001;    ///< each descent move goes this much lower until contact
+  double slow_descent_above_m = 0.03;    ///< the descent slows this far above the expected contact
+  double slow_descent_speed_rad_s = 0.48;  ///< joint speed of that last part (~0.4 mm per 1/480 s step)
   double speed_rad_s = 4.8;         ///< joint speed of free moves (Ravens movep: 0.01 rad/step at 480 Hz)
   double carry_speed_rad_s = 4.8;   ///< joint speed while lifting/placing (Ravens `speed`; rope: 0.48)
-  int max_descent_steps = 400;      ///< descent moves before giving up (0.4 m at 1 mm)
+  double max_descent_m = 0.4;       ///< how far below the approach a descent looks for contact
 };
 
 /// Ravens' spatula push parameters (primitives.push).

@@ -2,6 +2,8 @@
 // The hardware-facing interfaces that the simulator and the real robot both implement, so that
 // motion primitives and policies cannot tell them apart.
 
+#include <functional>
+
 #include "taskforge/core/camera.h"
 #include "taskforge/core/geometry.h"
 
@@ -13,6 +15,7 @@ enum class MotionStatus {
   kBudgetExceeded,  ///< the step budget (sim) or time budget (real) ran out first
   kUnreachable,     ///< no inverse-kinematics solution for the requested pose
   kFault,           ///< protective stop, lost connection, or a body left the simulation
+  kStopped,         ///< a guarded move's condition became true; the arm holds where it stopped
 };
 
 const char* ToString(MotionStatus status);
@@ -35,6 +38,9 @@ class Arm {
   /// Solves inverse kinematics for the tool pose (the branch nearest the current joints) and
   /// moves there with MoveJoints.
   virtual MotionStatus MoveTool(const Pose& tool_pose, double speed_rad_s) = 0;
+  /// As MoveTool, but checks `stop` after every control step; once it is true the arm holds
+  /// where it is and the move returns kStopped (a guarded move, e.g. descending until contact).
+  virtual MotionStatus MoveToolUntil(const Pose& tool_pose, double speed_rad_s, const std::function<bool()>& stop) = 0;
   /// Whether MoveTool would find a joint solution for the pose (nothing moves).
   virtual bool CanReach(const Pose& tool_pose) const = 0;
 };
