@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
-#include <cstdio>
-#include <cstdlib>
 
 namespace taskforge {
 
@@ -92,43 +90,37 @@ MotionStatus DescendUntilContact(Arm& arm, const Gripper& gripper, const Pose& s
 PrimitiveResult PickPlace(Arm& arm, Gripper& gripper, const Pose& pick, const Pose& place,
                           const PickPlaceConfig& config) {
   PrimitiveResult result;
-  auto fail = [&](MotionStatus status) {
-    result.status = status;
-    return result;
+  // Runs one phase; a failure ends the primitive and names the phase.
+  auto phase = [&](const char* name, MotionStatus status) {
+    if (status != MotionStatus::kReached && result.ok()) {
+      result.status = status;
+      result.failed_phase = name;
+    }
+    return result.ok();
   };
   Pose prepick, postpick, preplace, postplace;
-  if (MotionStatus s = MoveToolAbove(arm, pick, config.approach_height_m, config.speed_rad_s, prepick);
-      s != MotionStatus::kReached) {
-    return fail(s);
-  }
-  if (MotionStatus s = DescendUntilContact(arm, gripper, prepick, pick.translation().z(), config.speed_rad_s, config);
-      s != MotionStatus::kReached) {
-    return fail(s);
+  if (!phase("approach", MoveToolAbove(arm, pick, config.approach_height_m, config.speed_rad_s, prepick)) ||
+      !phase("pick descent",
+             DescendUntilContact(arm, gripper, prepick, pick.translation().z(), config.speed_rad_s, config))) {
+    return result;
   }
   gripper.Activate();
-  if (MotionStatus s = MoveToolAbove(arm, pick, config.lift_height_m, config.carry_speed_rad_s, postpick, false);
-      s != MotionStatus::kReached) {
-    return fail(s);
-  }
+  if (!phase("lift", MoveToolAbove(arm, pick, config.lift_height_m, config.carry_speed_rad_s, postpick))) return result;
   result.grasped = gripper.CheckGrasp();
   if (!result.grasped) {
     gripper.Release();
-    result.status = arm.MoveTool(prepick, config.speed_rad_s);
+    phase("retreat", arm.MoveTool(prepick, config.speed_rad_s));
     return result;
   }
   // The place yaw is applied relative to the pick yaw, as the object rotates with the tool.
   // Ravens descends from the carry height above the place pose; so do we, from as high as reached.
-  if (MotionStatus s = MoveToolAbove(arm, place, config.lift_height_m, config.carry_speed_rad_s, preplace);
-      s != MotionStatus::kReached) {
-    return fail(s);
-  }
-  if (MotionStatus s =
-          DescendUntilContact(arm, gripper, preplace, place.translation().z(), config.carry_speed_rad_s, config);
-      s != MotionStatus::kReached) {
-    return fail(s);
+  if (!phase("carry", MoveToolAbove(arm, place, config.lift_height_m, config.carry_speed_rad_s, preplace)) ||
+      !phase("place descent", DescendUntilContact(arm, gripper, preplace, place.translation().z(),
+                                                  config.carry_speed_rad_s, config))) {
+    return result;
   }
   gripper.Release();
-  result.status = MoveToolAbove(arm, place, config.approach_height_m, config.speed_rad_s, postplace, true);
+  phase("retreat", MoveToolAbove(arm, place, config.approach_height_m, config.speed_rad_s, postplace, true));
   return result;
 }
 
@@ -179,18 +171,8 @@ PrimitiveResult Push(Arm& arm, const Vec3& start, const Vec3& end, const PushCon
   result.status = TurnSpatula(arm, std::atan2(direction.y(), direction.x()), config.speed_rad_s, yaw);
   const Vec3 lift(0, 0, config.approach_height_m - config.push_height_m);
 
-  static const bool dbg = std::getenv("TF_PUSH_DEBUG") != nullptr;
-  if (dbg) std::fprintf(stderr, "PUSH (%.3f,%.3f)->(%.3f,%.3f) yaw %.2f\n", from.x(), from.y(), to.x(), to.y(), yaw);
   auto move = [&](const Vec3& p, double speed) {
-    if (result.status == MotionStatus::kReached) {
-      result.status = arm.MoveTool(DownwardToolPose(p, yaw), speed);
-      if (dbg) {
-        const Vec3 t = arm.tool_pose().translation();
-        const JointVector q = arm.joint_positions();
-        std::fprintf(stderr, "  move (%.3f,%.3f,%.3f) -> %s at (%.3f,%.3f,%.3f) q=[%.2f %.2f %.2f %.2f %.2f %.2f]\n", p.x(), p.y(), p.z(),
-                     ToString(result.status), t.x(), t.y(), t.z(), q[0], q[1], q[2], q[3], q[4], q[5]);
-      }
-    }
+    if (result.status == MotionStatus::kReached) result.status = arm.MoveTool(DownwardToolPose(p, yaw), speed);
   };
   auto reachable = [&](const Vec3& p) { return arm.CanReach(DownwardToolPose(p, yaw)); };
   // Near the workspace's far corners a UR5 cannot reach the table at full stretch: start the

@@ -139,8 +139,8 @@ StepResult Episode::Step(const Action& action) {
   }
   if (!result.primitive.ok()) {
     // Ravens ends the episode with no reward when a motion times out.
-    e.failure = "action " + std::to_string(e.actions) + ": the arm could not complete the primitive (" +
-                ToString(result.primitive.status) + ")";
+    e.failure = "action " + std::to_string(e.actions) + ": the arm could not complete the primitive's " +
+                result.primitive.failed_phase + " (" + ToString(result.primitive.status) + ")";
     result.done = true;
     return result;
   }
