@@ -150,6 +150,11 @@ std::vector<JointVector> UrInverseAll(const UrDhParameters& dh, const Pose& base
   return {solutions.begin(), solutions.begin() + count};
 }
 
+// Weights of the squared joint distances: swinging the base, shoulder or elbow moves the whole
+// arm, turning the last wrist joint only spins the tool. Unweighted, a wrist that has wound up
+// over earlier moves makes a shoulder flip over the base look cheaper than unwinding it.
+constexpr double kJointWeights[6] = {4.0, 4.0, 4.0, 1.0, 1.0, 0.25};
+
 std::optional<JointVector> UrInverseNearest(const UrDhParameters& dh, const Pose& base_T_flange,
                                             const JointVector& seed, const JointLimits& limits) {
   Solutions solutions;
@@ -168,7 +173,7 @@ std::optional<JointVector> UrInverseNearest(const UrDhParameters& dh, const Pose
         break;
       }
       candidate[j] = *shifted;
-      distance_sq += (*shifted - seed[j]) * (*shifted - seed[j]);
+      distance_sq += kJointWeights[j] * (*shifted - seed[j]) * (*shifted - seed[j]);
     }
     if (within_limits && (!best || distance_sq < best_distance_sq)) {
       best = candidate;
