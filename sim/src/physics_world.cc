@@ -120,6 +120,19 @@ btCollisionShape* PhysicsWorld::BuildLinkShape(Body& body, const LinkModel& link
     compound->addChildShape(ToBullet(inertial_inv * c.link_T_shape), shape.get());
     body.shapes.push_back(std::move(shape));
   }
+  // A lone shape centred on the centre of mass needs no compound around it; Bullet then collides
+  // it with its specialised algorithms (box-box, convex-convex), several times faster than the
+  // compound-compound path that piles of small blocks otherwise take.
+  if (compound->getNumChildShapes() == 1 &&
+      compound->getChildTransform(0).getOrigin().length() < 1e-12 &&
+      compound->getChildTransform(0).getBasis() == btMatrix3x3::getIdentity()) {
+    btCollisionShape* child = compound->getChildShape(0);
+    if (auto* parts = dynamic_cast<btCompoundShape*>(child);
+        parts && parts->getNumChildShapes() == 1 && parts->getChildTransform(0).getOrigin().isZero()) {
+      child = parts->getChildShape(0);  // a mesh with one convex hull
+    }
+    return child;
+  }
   btCollisionShape* result = compound.get();
   body.shapes.push_back(std::move(compound));
   return result;
