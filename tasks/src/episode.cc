@@ -85,6 +85,7 @@ Episode::Episode(const TaskSource& task, const EpisodeOptions& options) : impl_(
   }
   sim::SimConfig config = options.sim;
   config.end_effector = e.settings.end_effector;
+  if (e.settings.solver_iterations > 0) config.solver_iterations = e.settings.solver_iterations;
   config.seed = options.seed;
   e.sim = std::make_unique<sim::Sim>(config);
   e.catalogue = SharedCatalogue(e.sim->config().assets_dir);

@@ -238,7 +238,7 @@ TaskSettings ReadTaskSettings(LuaSandbox& sandbox) {
   if (lua_type(L, -1) != LUA_TTABLE) fail("the script must define a global table `task = {name = ..., ...}`");
   try {
     CheckKeys(L, -1, {"name", "description", "variants", "max_steps", "end_effector", "primitive", "pos_eps", "rot_eps",
-                      "zone_height"}, "task");
+                      "zone_height", "solver_iterations"}, "task");
     GetField(L, -1, "name");
     s.name = ReadString(L, -1, "task.name");
     lua_pop(L, 1);
@@ -269,6 +269,10 @@ TaskSettings ReadTaskSettings(LuaSandbox& sandbox) {
     s.zone_height = NumberField(L, -1, "zone_height", s.zone_height, "task");
     TF_THROW_UNLESS(s.pos_eps > 0 && s.rot_eps > 0 && s.zone_height > 0, "task.pos_eps, rot_eps and zone_height must be "
                     "positive");
+    const double iterations = NumberField(L, -1, "solver_iterations", 0, "task");
+    TF_THROW_UNLESS(iterations == 0 || (iterations >= 5 && iterations <= 200 && iterations == std::floor(iterations)),
+                    "task.solver_iterations must be an integer in [5, 200], got ", iterations);
+    s.solver_iterations = int(iterations);
     if (GetField(L, -1, "primitive") != LUA_TNIL) {
       TF_THROW_UNLESS(lua_type(L, -1) == LUA_TTABLE, "task.primitive must be a table {height = ..., speed = ...}");
       CheckKeys(L, -1, {"height", "speed"}, "task.primitive");

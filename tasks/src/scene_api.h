@@ -33,6 +33,7 @@ struct TaskSettings {
   double pos_eps = 0.01;                ///< [m]
   double rot_eps = 0.2617993877991494;  ///< [rad] (15°)
   double zone_height = 0.3;             ///< [m] points above a zone's frame by more don't count
+  int solver_iterations = 0;            ///< physics solver iterations; 0 = the simulator's default
 };
 
 /// Reads the global `task` table after the script has loaded. @throws ScriptError.
