@@ -36,15 +36,5 @@ function reset(env)
     if name ~= "red" then block_colors[#block_colors + 1] = name end
     if name ~= "green" then bowl_colors[#bowl_colors + 1] = name end
   end
-  local placed, attempts = 0, 0
-  while placed < 10 and attempts < 100 do
-    attempts = attempts + 1
-    local is_block = math.random() > 0.5
-    local pose = env.random_pose(is_block and block_size or bowl_size)
-    if pose then
-      local colors = is_block and block_colors or bowl_colors
-      env.add_object(is_block and "block" or "bowl", pose, {color = colors[placed % #colors + 1]})
-      placed = placed + 1
-    end
-  end
+  util.add_distractors(env, 10, block_colors, bowl_colors)
 end

@@ -29,17 +29,8 @@ function reset(env)
   env.add_goal{objects = blocks, targets = bowls, matches = "all", symmetries = 0, language = language}
   env.set_max_steps(n_blocks + 1)
 
-  -- Six distractors: blocks not of the block colour, bowls not of the bowl colour.
+  -- Six distractors in the colours nobody asked for.
   local others = {}
   for i = 3, #colors do others[#others + 1] = colors[i] end
-  local placed, attempts = 0, 0
-  while placed < 6 and attempts < 60 do
-    attempts = attempts + 1
-    local is_block = math.random() > 0.5
-    local pose = env.random_pose(is_block and block_size or bowl_size)
-    if pose then
-      env.add_object(is_block and "block" or "bowl", pose, {color = others[placed % #others + 1]})
-      placed = placed + 1
-    end
-  end
+  util.add_distractors(env, 6, others, others)
 end

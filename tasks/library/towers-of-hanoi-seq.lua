@@ -12,14 +12,7 @@ PEG_NAMES = {"the lighter brown side", "the middle of the stand", "the darker br
 function reset(env)
   local colors = env.shuffle(env.colors())
   local _, pegs, disks = util.add_hanoi(env, {colors[1], colors[2], colors[3]})
-  local moves = util.hanoi_moves(3, 1, 3, 2)
-  for _, move in ipairs(moves) do
-    env.add_goal{
-      objects = {disks[move[1]]},
-      targets = {{pos = pegs[move[3]], yaw = 0}},
-      symmetries = 0,
-      reward = 1 / #moves,
-      language = "move the " .. colors[move[1]] .. " ring to " .. PEG_NAMES[move[3]],
-    }
-  end
+  util.add_hanoi_goals(env, disks, pegs, util.hanoi_moves(3, 1, 3, 2), function(move)
+    return "move the " .. colors[move[1]] .. " ring to " .. PEG_NAMES[move[3]]
+  end)
 end

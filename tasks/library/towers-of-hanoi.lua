@@ -8,14 +8,6 @@ task = {
 
 function reset(env)
   local _, pegs, disks = util.add_hanoi(env, {"red", "green", "blue"})
-  local moves = util.hanoi_moves(3, 1, 3, 2)
-  for _, move in ipairs(moves) do
-    env.add_goal{
-      objects = {disks[move[1]]},
-      targets = {{pos = pegs[move[3]], yaw = 0}},
-      symmetries = 0,
-      reward = 1 / #moves,
-      language = "move the disk to peg " .. move[3],
-    }
-  end
+  util.add_hanoi_goals(env, disks, pegs, util.hanoi_moves(3, 1, 3, 2),
+                       function(move) return "move the disk to peg " .. move[3] end)
 end

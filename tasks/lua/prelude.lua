@@ -38,6 +38,37 @@ function util.add_hanoi(env, colors)
   return base_pose, pegs, disks
 end
 
+-- One pose goal per Hanoi move (each worth 1/#moves), the disk going onto its target peg;
+-- language(move) gives each goal's instruction.
+function util.add_hanoi_goals(env, disks, pegs, moves, language)
+  for _, move in ipairs(moves) do
+    env.add_goal{
+      objects = {disks[move[1]]},
+      targets = {{pos = pegs[move[3]], yaw = 0}},
+      symmetries = 0,
+      reward = 1 / #moves,
+      language = language(move),
+    }
+  end
+end
+
+-- `count` distractors at free spots, each a 4 cm block or a bowl at random, coloured in turn
+-- from block_colors or bowl_colors. Gives up after 10 tries per distractor when the table is full.
+function util.add_distractors(env, count, block_colors, bowl_colors)
+  local block_size, bowl_size = {0.04, 0.04, 0.04}, {0.12, 0.12, env.asset_size("bowl")[3]}
+  local placed, attempts = 0, 0
+  while placed < count and attempts < 10 * count do
+    attempts = attempts + 1
+    local is_block = math.random() > 0.5
+    local pose = env.random_pose(is_block and block_size or bowl_size)
+    if pose then
+      local colors = is_block and block_colors or bowl_colors
+      env.add_object(is_block and "block" or "bowl", pose, {color = colors[placed % #colors + 1]})
+      placed = placed + 1
+    end
+  end
+end
+
 -- Splits the box with corners lo, hi into pieces at least `min_dim` long on every axis with
 -- `margin` between them (Ravens' KD-tree fill of a container). Returns a list of {lo, hi}.
 function util.split_space(lo, hi, min_dim, margin, out)
