@@ -4,7 +4,6 @@ task = {
   name = "palletizing-boxes",
   description = "Stack the boxes that arrive one by one neatly onto the pallet.",
   max_steps = 30,
-  solver_iterations = 50,  -- a three-layer stack needs PyBullet's 50 (20 lets it sag and topple)
 }
 
 ARRIVAL = {0.5, -0.25, 0.1}  -- where each new box appears [m]
