@@ -644,7 +644,7 @@ def objects():
         "small_block", "objects/small_block.urdf",
         "A tiny 1 cm red cube (1 g), used by the dozen as a pile of particles to sweep or push.",
         header=["Small block: a 1 cm cube of 1 g, lateral friction 0.5, red.", uniform],
-        parts=[Part(box(0.01, 0.01, 0.01), color=color("red", RED))], mass=0.001, friction=(0.5, 1e-4, 0),
+        parts=[Part(box(0.01, 0.01, 0.01), color=color("red", RED))], mass=0.001, friction=(0.5, 0.0, 0),
         symmetry=math.pi / 2, size=[0.01, 0.01, 0.01]))
 
     # 2. cylinder ----------------------------------------------------------------------------------
@@ -861,7 +861,7 @@ def objects():
                 "sideways contact normals; with friction 1 those drag the ring below up the peg when the top one is",
                 "lifted. 0.3 (0.09 ring on ring, 0.15 on the stand) lets it slide free."],
         extra_comment="filled for outer_radius = " + P("outer_radius") + " m",
-        parts=disk, mass=0.02, friction=(0.3, 1e-4, 0), inertia="auto", symmetry=0.0,
+        parts=disk, mass=0.02, friction=(0.3, 0.0, 0), inertia="auto", symmetry=0.0,
         params={"outer_radius": "m: flat-to-centre outer radius (suggested 0.030, 0.0375, 0.045)",
                 "seg_radius": "m: derived", "seg_radius_c30": "m: derived", "seg_radius_s30": "m: derived",
                 "seg_width": "m: derived", "seg_length": "m: derived", **RGB_DOC},
@@ -930,7 +930,7 @@ def objects():
                 uniform],
         parts=[Part(box(0.01, 0.01, 0.01), color=color("bead", BEAD), visual=False, comment="collision: a 1 cm cube"),
                Part(sphere(0.0075), color=color("bead", BEAD), collision=False, comment="visual: a sphere")],
-        mass=0.1, friction=(0.5, 1e-4, 0), symmetry=0.0, size=[0.01, 0.01, 0.01]))
+        mass=0.1, friction=(0.5, 0.0, 0), symmetry=0.0, size=[0.01, 0.01, 0.01]))
 
     # 18. kit shapes and holes --------------------------------------------------------------------
     objs.append(UrdfObject(
