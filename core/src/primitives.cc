@@ -126,8 +126,6 @@ PrimitiveResult PickPlace(Arm& arm, Gripper& gripper, const Pose& pick, const Po
 
 namespace {
 
-double WrapAngle(double a) { return std::remainder(a, 2 * std::numbers::pi); }  // to [-pi, pi]
-
 // The push heading for the spatula and, when the tool hangs straight down, turns it there in
 // place first by the last joint alone. The blade is symmetric under a half turn about the tool
 // axis, so a push along `heading` can be made at `heading` or `heading + pi`; of the two the

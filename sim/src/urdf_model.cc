@@ -162,17 +162,12 @@ std::string FillTemplate(const std::string& text, const std::map<std::string, st
     last = text.cbegin() + it->position() + it->length();
   }
   out.append(last, text.cend());
-  auto join = [](const std::set<std::string>& keys) {
-    std::string s;
-    for (const auto& k : keys) s += (s.empty() ? "" : ", ") + k;
-    return s;
-  };
-  TF_THROW_UNLESS(missing.empty(), source_name, ": no value given for placeholder(s) ", join(missing));
+  TF_THROW_UNLESS(missing.empty(), source_name, ": no value given for placeholder(s) ", JoinNames(missing));
   std::set<std::string> unused;
   for (const auto& [key, value] : values) {
     if (!used.count(key)) unused.insert(key);
   }
-  TF_THROW_UNLESS(unused.empty(), source_name, ": replacement(s) ", join(unused),
+  TF_THROW_UNLESS(unused.empty(), source_name, ": replacement(s) ", JoinNames(unused),
                   " match no {{placeholder}} in the file");
   return out;
 }

@@ -180,10 +180,8 @@ const KitShape& Catalogue::FindKitShape(const std::string& id_or_name) const {
     if (std::to_string(shape.id) == id_or_name || shape.name == id_or_name) return shape;
     names.push_back(shape.name);
   }
-  std::string closest;
-  for (const std::string& n : ClosestNames(id_or_name, names)) closest += (closest.empty() ? "" : ", ") + n;
   throw Error("unknown kit shape '" + id_or_name + "' (ids 0-" + std::to_string(int(kit_shapes_.size()) - 1) +
-              "; closest names: " + closest + ")");
+              "; closest names: " + JoinNames(ClosestNames(id_or_name, names)) + ")");
 }
 
 const CatalogueEntry& Catalogue::Find(const std::string& name) const {
@@ -192,9 +190,7 @@ const CatalogueEntry& Catalogue::Find(const std::string& name) const {
   }
   std::vector<std::string> names;
   for (const CatalogueEntry& e : entries_) names.push_back(e.name);
-  std::string closest;
-  for (const std::string& n : ClosestNames(name, names)) closest += (closest.empty() ? "" : ", ") + n;
-  throw Error("unknown asset '" + name + "' (closest: " + closest + ")");
+  throw Error("unknown asset '" + name + "' (closest: " + JoinNames(ClosestNames(name, names)) + ")");
 }
 
 }  // namespace taskforge::tasks

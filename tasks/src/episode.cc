@@ -76,8 +76,7 @@ Episode::Episode(const TaskSource& task, const EpisodeOptions& options) : impl_(
   e.sandbox->Load(task.code);
   e.settings = ReadTaskSettings(*e.sandbox);
   if (!task.variant.empty()) {
-    std::string declared;
-    for (const std::string& v : e.settings.variants) declared += (declared.empty() ? "" : ", ") + v;
+    const std::string declared = JoinNames(e.settings.variants);
     TF_THROW_UNLESS(std::find(e.settings.variants.begin(), e.settings.variants.end(), task.variant) !=
                         e.settings.variants.end(),
                     "task '", e.settings.name, "' has no variant '", task.variant, "' (variants: ",

@@ -159,9 +159,7 @@ void CheckKeys(lua_State* L, int index, const std::set<std::string>& allowed, co
     if (is_string && allowed.count(key)) continue;
     const std::string shown = DescribeValue(L, -1);
     lua_pop(L, 1);  // key
-    std::string names;
-    for (const std::string& k : allowed) names += (names.empty() ? "" : ", ") + k;
-    throw Error(what + " has no field " + shown + " (fields: " + names + ")");
+    throw Error(what + " has no field " + shown + " (fields: " + JoinNames(allowed) + ")");
   }
 }
 

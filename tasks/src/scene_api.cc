@@ -364,9 +364,7 @@ Vec3 ReadColor(lua_State* L, int index, const std::string& what) {
     if (it != palette.end()) return it->second;
     std::vector<std::string> names;
     for (const auto& [n, c] : palette) names.push_back(n);
-    std::string all;
-    for (const std::string& n : names) all += (all.empty() ? "" : ", ") + n;
-    throw Error(what + ": unknown colour '" + name + "' (colours: " + all + ")");
+    throw Error(what + ": unknown colour '" + name + "' (colours: " + JoinNames(names) + ")");
   }
   const Vec3 rgb = ReadVec3(L, index, what);
   TF_THROW_UNLESS(rgb.minCoeff() >= 0 && rgb.maxCoeff() <= 1, what, " components must lie in [0, 1], got (", rgb.x(),

@@ -71,9 +71,8 @@ TaskSource ResolveTask(const std::string& name_or_file, const std::filesystem::p
     }
   }
   if (best.empty()) {
-    std::string closest;
-    for (const std::string& n : ClosestNames(name_or_file, names)) closest += (closest.empty() ? "" : ", ") + n;
-    throw Error("no task '" + name_or_file + "' in " + dir.string() + " (closest: " + closest + ")");
+    throw Error("no task '" + name_or_file + "' in " + dir.string() + " (closest: " +
+                JoinNames(ClosestNames(name_or_file, names)) + ")");
   }
   return ReadSource(best, best_name, variant);
 }

@@ -17,6 +17,17 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Names joined for a message: "a, b, c".
+template <typename Range>
+std::string JoinNames(const Range& names) {
+  std::string out;
+  for (const auto& name : names) {
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
+}
+
 namespace internal {
 [[noreturn]] void AbortOnBrokenInvariant(const char* condition, const char* file, int line);
 
