@@ -5,7 +5,6 @@
 #include "goals.h"
 #include "lua_sandbox.h"
 #include "oracle.h"
-#include "prelude_lua.h"
 #include "scene_api.h"
 #include "taskforge/core/error.h"
 #include "taskforge/tasks/task.h"
@@ -72,8 +71,7 @@ Episode::Episode(const TaskSource& task, const EpisodeOptions& options) : impl_(
   e.options = options;
   e.rng.seed(options.seed);
   e.sandbox = std::make_unique<LuaSandbox>(task.script_name, e.rng, ToSandboxLimits(options.limits));
-  e.sandbox->Load(kPreludeLua, "prelude.lua");
-  e.sandbox->Load(task.code);
+  LoadTask(*e.sandbox, task.code);
   e.settings = ReadTaskSettings(*e.sandbox);
   if (!task.variant.empty()) {
     const std::string declared = JoinNames(e.settings.variants);

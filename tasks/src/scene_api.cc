@@ -10,6 +10,7 @@
 
 #include "lua_values.h"
 #include "oracle.h"
+#include "prelude_lua.h"
 #include "taskforge/core/error.h"
 
 namespace taskforge::tasks {
@@ -399,6 +400,11 @@ std::vector<std::string> SplitColors(const std::string& variant, Split split) {
     return all;
   }
   return train;  // "seen-colors" and tasks without colour variants
+}
+
+void LoadTask(LuaSandbox& sandbox, const std::string& code) {
+  sandbox.Load(kPreludeLua, "prelude.lua");
+  sandbox.Load(code);
 }
 
 void InstallSceneApi(LuaSandbox& sandbox, SceneContext& context) {

@@ -36,6 +36,9 @@ struct TaskSettings {
   int solver_iterations = 0;            ///< physics solver iterations; 0 = the simulator's default
 };
 
+/// Loads the `util` prelude, then the task's code, into a fresh sandbox. @throws ScriptError.
+void LoadTask(LuaSandbox& sandbox, const std::string& code);
+
 /// Reads the global `task` table after the script has loaded. @throws ScriptError.
 TaskSettings ReadTaskSettings(LuaSandbox& sandbox);
 

@@ -80,7 +80,7 @@ TaskSource ResolveTask(const std::string& name_or_file, const std::filesystem::p
 TaskInfo ReadTaskInfo(const TaskSource& task) {
   std::mt19937_64 rng(0);
   LuaSandbox sandbox(task.script_name, rng);
-  sandbox.Load(task.code);
+  LoadTask(sandbox, task.code);  // with the prelude, as an episode loads it
   const TaskSettings settings = ReadTaskSettings(sandbox);
   TaskInfo info;
   info.name = settings.name;

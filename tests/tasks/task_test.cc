@@ -111,6 +111,9 @@ TEST_CASE("variants pick colour splits and unknown tasks and variants are named"
                                                         Catch::Contains("unseen-colors"));
   const std::vector<TaskInfo> all = ListTasks();
   CHECK(all.size() == 18);
+  // Reading a task's metadata sees the same `util` helpers as its episodes.
+  CHECK(ReadTaskInfo(Script("task = {name = 'probe', max_steps = util.ROPE_BEADS}\nfunction reset(env) end\n"))
+            .max_steps == 20);
 }
 
 TEST_CASE("hostile scripts are stopped with a clear error and the process carries on", "[tasks][sandbox]") {
