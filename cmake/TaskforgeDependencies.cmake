@@ -8,6 +8,7 @@ find_package(urdfdom REQUIRED)
 find_package(orocos_kdl REQUIRED)
 find_package(tinyobjloader REQUIRED)
 find_package(OpenGL REQUIRED COMPONENTS EGL OpenGL)
+find_package(Threads REQUIRED)
 
 # Debian's BulletConfig.cmake is broken in CONFIG mode and FindBullet picks the float32 build;
 # the float64 pkg-config module defines BT_USE_DOUBLE_PRECISION and links the *-float64 libraries.
