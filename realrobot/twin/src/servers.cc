@@ -286,6 +286,24 @@ void TwinState::ServeCamera(Socket& socket) {
       socket.SendAll(nlohmann::json{{"count", RavensAgentCameras().size()}}.dump() + "\n");
       continue;
     }
+    if (request == "oracle") {  // the scripted expert's next action, for tests and demos
+      nlohmann::json answer;
+      RunOnSimulation([&] {
+        const std::optional<tasks::Action> action = episode->OracleAct();
+        if (!action) {
+          answer = {{"error", "the oracle has no action (no goal left, or the object is not visible)"}};
+          return;
+        }
+        auto pose = [](const Pose& p) {
+          const Quat q(p.rotation());
+          const Vec3 t = p.translation();
+          return std::vector<double>{t.x(), t.y(), t.z(), q.x(), q.y(), q.z(), q.w()};
+        };
+        answer = {{"pick", pose(action->pose0)}, {"place", pose(action->pose1)}, {"goal", episode->language_goal()}};
+      });
+      socket.SendAll(answer.dump() + "\n");
+      continue;
+    }
     int index = -1;
     TF_THROW_UNLESS(request.rfind("frame ", 0) == 0, "camera request '", request, "' is not 'frame <index>'");
     index = std::atoi(request.c_str() + 6);

@@ -14,6 +14,8 @@
 // JSON line {"width","height","fx","fy","cx","cy","world_T_camera" (16 numbers, column-major),
 // "depth_scale" (metres per depth unit), "time" (simulated s)} and then width*height*3 bytes of
 // RGB and width*height little-endian uint16 depth units. "cameras\n" answers {"count": n}.
+// "oracle\n" answers the scripted expert's next action {"pick": [x,y,z,qx,qy,qz,qw], "place":
+// [...], "goal": "..."} or {"error": "..."}: a stand-in action source until a policy is wired.
 
 #include <array>
 #include <cstdint>
