@@ -16,4 +16,7 @@ void AddSimCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench)
 /// `taskforge tasks`, `run`, `render` and `bench tasks`.
 void AddTaskCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
 
+/// `taskforge robot-twin`, `deploy` and `calibrate` (docs/real-robot.md).
+void AddRobotCommands(CLI::App& app, const GlobalOptions& global);
+
 }  // namespace taskforge::cli

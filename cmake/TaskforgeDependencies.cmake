@@ -16,3 +16,7 @@ pkg_check_modules(BULLET64 REQUIRED IMPORTED_TARGET bullet-float64)
 
 # Lua 5.4 for task scripts; private to tasks/.
 pkg_check_modules(LUA54 REQUIRED IMPORTED_TARGET lua5.4)
+
+# OpenCV 4.6 (core, imgproc, calib3d, and aruco from the contrib modules) for ChArUco camera
+# calibration; private to realrobot/.
+find_package(OpenCV 4 REQUIRED COMPONENTS core imgproc calib3d aruco)

@@ -58,6 +58,26 @@ std::unique_ptr<ActionSource> OpenTwinOracle(const std::string& host, int port) 
   return std::make_unique<TwinOracle>(host, port);
 }
 
+std::unique_ptr<ActionSource> OpenActionSource(const std::string& checkpoint) {
+  const std::string prefix = "twin-oracle:";
+  if (checkpoint.rfind(prefix, 0) == 0) {
+    const std::string rest = checkpoint.substr(prefix.size());
+    const size_t colon = rest.rfind(':');
+    TF_THROW_UNLESS(colon != std::string::npos && colon + 1 < rest.size(), "checkpoint '", checkpoint,
+                    "' must be twin-oracle:HOST:PORT (the twin's camera port)");
+    try {
+      return OpenTwinOracle(rest.substr(0, colon), std::stoi(rest.substr(colon + 1)));
+    } catch (const std::logic_error&) {
+      TF_THROW_UNLESS(false, "checkpoint '", checkpoint, "': the port must be a number");
+    }
+  }
+  TF_THROW_UNLESS(std::filesystem::exists(checkpoint), "checkpoint '", checkpoint, "' does not exist");
+  TF_THROW_UNLESS(false, "checkpoint '", checkpoint,
+                  "': loading trained policies into deploy is not wired yet (taskforge::policy, issue 7, will "
+                  "implement realrobot::ActionSource); use --checkpoint twin-oracle:HOST:PORT with a robot twin");
+  return nullptr;
+}
+
 void WritePlanImage(const std::filesystem::path& path, const Heightmap& heightmap, const PickPlaceAction& action,
                     const WorkspaceBounds& bounds) {
   constexpr int kScale = 3;

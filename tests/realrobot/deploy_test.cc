@@ -7,6 +7,7 @@
 #include "realrobot/twin_fixture.h"
 #include "taskforge/realrobot/camera.h"
 #include "taskforge/realrobot/deploy.h"
+#include "v4l2_camera.h"
 
 using namespace taskforge;
 using namespace taskforge::realrobot;
@@ -135,4 +136,28 @@ TEST_CASE("file-sequence camera reads what was recorded, depth in 16-bit PNG", "
   CHECK_THROWS_WITH(OpenCamera("files:" + (dir / "nope").string(), Pose::Identity()),
                     Catch::Contains("cannot read camera intrinsics"));
   CHECK_THROWS_WITH(OpenCamera("kinect", Pose::Identity()), Catch::Contains("must start with files:, twin: or v4l2:"));
+}
+
+TEST_CASE("V4L2 pixel conversions and a clear error without a device", "[realrobot][camera]") {
+  // YUYV: two pixels share U and V; grey (Y=128, U=V=128) and a saturated red pair.
+  const uint8_t yuyv[] = {128, 128, 128, 128, 76, 85, 76, 255};
+  ColorImage rgb;
+  YuyvToRgb(yuyv, 4, 1, rgb);
+  CHECK(rgb.at(0, 0, 0) == 128);
+  CHECK(rgb.at(0, 1, 2) == 128);
+  CHECK(rgb.at(0, 2, 0) >= 250);  // red
+  CHECK(rgb.at(0, 2, 1) < 5);
+  CHECK(rgb.at(0, 3, 2) < 5);
+  const uint8_t z16[] = {0xd2, 0x04, 0x00, 0x00};  // 1234 units, then no reading
+  DepthImage depth;
+  Z16ToMetres(z16, 2, 1, 0.001, depth);
+  CHECK(depth.at(0, 0) == Approx(1.234));
+  CHECK(depth.at(0, 1) == 0.0f);
+  CHECK_THROWS_WITH(OpenCamera("v4l2:/dev/taskforge-no-such-video,/dev/video1,x.json", Pose::Identity()),
+                    Catch::Contains("cannot read camera intrinsics 'x.json'"));
+  const std::filesystem::path dir = TempDir("v4l2");
+  WriteIntrinsics(dir / "depth.json", CameraConfig{}, 0.001);
+  CHECK_THROWS_WITH(OpenCamera("v4l2:/dev/taskforge-no-such-video,/dev/video1," + (dir / "depth.json").string(),
+                               Pose::Identity()),
+                    Catch::Contains("cannot open camera device '/dev/taskforge-no-such-video'"));
 }

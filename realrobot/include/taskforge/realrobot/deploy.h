@@ -35,6 +35,11 @@ class ActionSource {
 /// @throws Error if the twin can't be reached.
 std::unique_ptr<ActionSource> OpenTwinOracle(const std::string& host, int port);
 
+/// The action source a deploy checkpoint names: "twin-oracle:HOST:PORT" is the twin's oracle;
+/// policy checkpoint files wait on taskforge::policy (issue 7) and are refused with a message
+/// saying so. @throws Error.
+std::unique_ptr<ActionSource> OpenActionSource(const std::string& checkpoint);
+
 struct DeployConfig {
   std::string instruction;
   bool execute = false;   ///< false: a dry run that plans one action and moves nothing
