@@ -14,6 +14,8 @@ packages=(
   liblua5.4-dev
   # images, JSON, command line, tests
   libstb-dev nlohmann-json3-dev libcli11-dev catch2
+  # real robot: ChArUco camera calibration (OpenCV 4.6 with the contrib aruco module)
+  libopencv-dev libopencv-contrib-dev
 )
 
 missing=()
