@@ -129,9 +129,10 @@ DeployReport RunDeploy(const DeployConfig& config, const std::vector<Camera*>& c
     if (!config.execute) break;
     step.frame_age_s = std::chrono::duration<double>(Clock::now() - captured).count();
     if (step.frame_age_s > config.limits.max_frame_age_s) {
-      report.aborted = "action " + std::to_string(n + 1) + " not run: the camera frame is " +
-                       std::to_string(step.frame_age_s) + " s old (limit " + std::to_string(config.limits.max_frame_age_s) +
-                       " s); the scene may have changed";
+      char why[160];
+      std::snprintf(why, sizeof(why), "action %d not run: the camera frame is %.2f s old (limit %.2f s); the scene "
+                    "may have changed", n + 1, step.frame_age_s, config.limits.max_frame_age_s);
+      report.aborted = why;
       break;
     }
     step.executed = true;

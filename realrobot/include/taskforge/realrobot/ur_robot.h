@@ -1,5 +1,5 @@
 #pragma once
-// A Universal Robots arm (CB3 >= 3.5 or e-Series) with a suction tool, driven over the robot's
+// A Universal Robots arm (CB3 or e-Series, RTDE protocol 2) with a suction tool, driven over the robot's
 // own TCP protocols, behind core's Arm and Gripper interfaces so core's primitives run on it
 // unchanged:
 //  * Dashboard server (29999): power on, brake release, safety/robot mode queries, stop;
