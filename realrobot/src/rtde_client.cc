@@ -19,7 +19,7 @@ RtdeClient::RtdeClient(const std::string& host, int port, double timeout_s, doub
     const rtde::Package reply = Expect(PackageType::kRequestProtocolVersion);
     rtde::Reader r(reply.payload, "RTDE protocol version reply");
     TF_THROW_UNLESS(r.U8() == 1, where, " refused protocol version ", rtde::kProtocolVersion,
-                    " (the controller needs software >= 3.5 or 5.0)");
+                    " (older CB3 software speaks only protocol 1: update PolyScope)");
   }
   socket_.SendAll(rtde::Frame(PackageType::kGetUrControlVersion, {}));
   {

@@ -151,3 +151,14 @@ TEST_CASE("the driver names the host and port it cannot reach", "[realrobot]") {
   // Nobody accepts on the listener, but the kernel completes the handshake; the banner never comes.
   CHECK_THROWS_WITH(UrRobot(config), Catch::Contains("127.0.0.1:" + std::to_string(port)));
 }
+
+TEST_CASE("a CB3 controller streams at 125 Hz, an e-Series at 500 Hz", "[realrobot][rtde][twin]") {
+  twin::TwinConfig config = testing::TestTwinConfig();
+  config.controller_version = {3, 15, 7, 0};
+  config.start_powered = true;
+  twin::RobotTwin cb3(config);
+  UrRobot robot(testing::DriverConfigFor(cb3));
+  CHECK(robot.status().frequency_hz == 125.0);
+  CHECK(robot.status().controller_version == "3.15.7.0");
+  CHECK(robot.status().runtime_state == 2);  // the control program is playing
+}
