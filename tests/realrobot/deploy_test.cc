@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <future>
+#include <thread>
 
 #include "realrobot/twin_fixture.h"
 #include "taskforge/realrobot/camera.h"
@@ -160,4 +162,27 @@ TEST_CASE("V4L2 pixel conversions and a clear error without a device", "[realrob
   CHECK_THROWS_WITH(OpenCamera("v4l2:/dev/taskforge-no-such-video,/dev/video1," + (dir / "depth.json").string(),
                                Pose::Identity()),
                     Catch::Contains("cannot open camera device '/dev/taskforge-no-such-video'"));
+}
+
+TEST_CASE("a protective stop during deploy aborts the episode with a clear message", "[realrobot][deploy][fault]") {
+  twin::RobotTwin twin(testing::TestTwinConfig(2.0));
+  const int port = twin.ports().camera;
+  std::unique_ptr<Camera> camera = OpenCamera("twin:127.0.0.1:" + std::to_string(port), TwinCameraPose());
+  std::unique_ptr<ActionSource> oracle = OpenTwinOracle("127.0.0.1", port);
+  realrobot::UrConfig robot_config = testing::DriverConfigFor(twin);
+  robot_config.limits.max_joint_speed_rad_s = 0.5;
+  UrRobot robot(robot_config);
+  DeployConfig config;
+  config.execute = true;
+  config.limits.max_frame_age_s = 30.0;
+  std::future<DeployReport> run =
+      std::async(std::launch::async, [&] { return RunDeploy(config, {camera.get()}, *oracle, &robot); });
+  for (int i = 0; i < 4000 && twin.counters().motions < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  twin.TriggerProtectiveStop();
+  const DeployReport report = run.get();
+  REQUIRE(report.steps.size() == 1);
+  CHECK(report.steps[0].executed);
+  CHECK_THAT(report.aborted, Catch::StartsWith("action 1 stopped in its") && Catch::Contains("PROTECTIVE_STOP") &&
+                                 Catch::Contains("teach pendant"));
+  CHECK_FALSE(twin.counters().program_running);
 }

@@ -5,6 +5,9 @@
 #include "realrobot/twin_fixture.h"
 #include "taskforge/realrobot/rtde.h"
 #include "taskforge/realrobot/tcp.h"
+#include "rtde_client.h"
+
+#include <thread>
 
 using namespace taskforge;
 using namespace taskforge::realrobot;
@@ -161,4 +164,41 @@ TEST_CASE("a CB3 controller streams at 125 Hz, an e-Series at 500 Hz", "[realrob
   CHECK(robot.status().frequency_hz == 125.0);
   CHECK(robot.status().controller_version == "3.15.7.0");
   CHECK(robot.status().runtime_state == 2);  // the control program is playing
+}
+
+TEST_CASE("the driver drops a controller that sends a malformed data package", "[realrobot][rtde][fault]") {
+  // A peer that completes the handshake correctly and then sends a data package one byte short.
+  Listener listener("127.0.0.1", 0);
+  std::thread controller([&] {  // no Catch assertions off the main thread: a failure shows in the client
+    std::optional<Socket> peer = listener.Accept(10.0);
+    if (!peer) return;
+    using rtde::PackageType;
+    for (;;) {
+      const std::optional<rtde::Package> request = rtde::ReadPackage(*peer, 10.0);
+      if (!request) return;
+      rtde::Writer reply;
+      switch (request->type) {
+        case PackageType::kRequestProtocolVersion: reply.U8(1); break;
+        case PackageType::kGetUrControlVersion: reply.U32(5).U32(9).U32(0).U32(0); break;
+        case PackageType::kSetupOutputs: reply.U8(1).Bytes("INT32"); break;
+        case PackageType::kSetupInputs: reply.U8(2).Bytes("INT32"); break;
+        default: reply.U8(1); break;
+      }
+      peer->SendAll(rtde::Frame(request->type, reply.Take()));
+      if (request->type == PackageType::kStart) break;
+    }
+    peer->SendAll(rtde::Frame(rtde::PackageType::kDataPackage, {1, 0, 0, 7}));  // INT32 needs 4 bytes
+    uint8_t byte = 0;
+    try {
+      peer->ReadExact(&byte, 1, 10.0);  // until the driver hangs up
+      for (;;) peer->ReadExact(&byte, 1, 10.0);
+    } catch (const Error&) {
+    }
+  });
+  RtdeClient client("127.0.0.1", listener.port(), 5.0, 0.0, {"output_int_register_24"}, {"input_int_register_26"},
+                    "input_int_register_26", 5.0);
+  CHECK(client.WaitForState(0, 5.0) == 0);
+  CHECK_THAT(client.error(), Catch::Contains("malformed RTDE data package") && Catch::Contains("needs 5 bytes"));
+  client.Close();
+  controller.join();
 }
