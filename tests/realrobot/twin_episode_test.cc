@@ -8,6 +8,8 @@
 
 #include "realrobot/twin_fixture.h"
 #include "taskforge/core/primitives.h"
+#include "taskforge/realrobot/control_program.h"
+#include "taskforge/realrobot/tcp.h"
 #include "taskforge/realrobot/safety.h"
 
 using namespace taskforge;
@@ -155,4 +157,37 @@ TEST_CASE("a protective stop aborts the move with a clear message", "[realrobot]
   CHECK(robot.arm().MoveTool(kFarPose, 1.0) == MotionStatus::kFault);
   CHECK(robot.Dashboard("unlock protective stop") == "Protective stop releasing");
   CHECK(robot.Dashboard("safetystatus") == "Safetystatus: NORMAL");
+}
+
+TEST_CASE("the twin runs only taskforge's control program, powered and out of protective stop",
+          "[realrobot][twin]") {
+  twin::TwinConfig config = testing::TestTwinConfig();
+  config.start_powered = true;
+  twin::RobotTwin twin(config);
+  const std::string program = control::ControlProgram(0.25);
+  CHECK(program.rfind(std::string(control::kDefinition) + "\n" + control::kHeader + "\n", 0) == 0);
+  CHECK_THAT(program, Catch::Contains("stale_limit = ceil(0.25 / get_steptime())"));
+  auto send = [&](const std::string& text) {
+    Socket script = Socket::Connect("127.0.0.1", twin.ports().script);
+    script.SendAll(text);
+    // The twin reads to the final `end`, acts, and hangs up: wait for that.
+    uint8_t byte = 0;
+    CHECK_THROWS_WITH(script.ReadExact(&byte, 1, 5.0), Catch::Contains("closed by the peer"));
+    Socket dashboard = Socket::Connect("127.0.0.1", twin.ports().dashboard);
+    dashboard.ReadLine(5.0);
+    dashboard.SendAll("programState\n");
+    return dashboard.ReadLine(5.0);
+  };
+  CHECK(send("def other():\n  textmsg(\"hello\")\nend\n") == "STOPPED taskforge_control");
+  CHECK(twin.counters().programs_started == 0);
+  twin.TriggerProtectiveStop();
+  CHECK(send(program) == "STOPPED taskforge_control");
+  {
+    Socket dashboard = Socket::Connect("127.0.0.1", twin.ports().dashboard);
+    dashboard.ReadLine(5.0);
+    dashboard.SendAll("unlock protective stop\n");
+    CHECK(dashboard.ReadLine(5.0) == "Protective stop releasing");
+  }
+  CHECK(send(program) == "PLAYING taskforge_control");
+  CHECK(twin.counters().programs_started == 1);
 }

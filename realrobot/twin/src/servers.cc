@@ -110,16 +110,18 @@ void TwinState::ServeDashboard(Socket& socket) {
 void TwinState::ServeScript(Socket& socket) {
   // The secondary interface runs a `def ...: ... end` program once its last line arrives.
   std::string program, line;
-  bool first = true, valid = false;
+  int lines = 0;
+  bool valid = true;
   do {
     line = socket.ReadLine(5.0);
-    if (first) valid = line == control::kHeader;
-    first = false;
+    if (lines == 0) valid = valid && line == control::kDefinition;
+    if (lines == 1) valid = valid && line == control::kHeader;
+    ++lines;
     program += line + "\n";
   } while (line != "end");
   const std::string key = "stale_limit = ceil(";
   const size_t at = program.find(key);
-  if (!valid || program.find("def taskforge_control():") == std::string::npos || at == std::string::npos) {
+  if (!valid || at == std::string::npos) {
     return;  // not taskforge's control program: the twin can't run other URScript
   }
   StartProgram(std::stod(program.substr(at + key.size())));

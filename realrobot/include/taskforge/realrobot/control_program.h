@@ -16,8 +16,10 @@ namespace taskforge::realrobot::control {
 
 /// Bumped whenever the register contract changes; the program reports it when alive.
 inline constexpr int kProtocolVersion = 1;
-/// The first line of the program; the twin refuses scripts without it.
-inline constexpr const char* kHeader = "# taskforge-control-protocol 1";
+/// The program's first two lines (the comment inside the `def`, as the secondary interface
+/// expects a program to start with `def`); the twin refuses scripts without them.
+inline constexpr const char* kDefinition = "def taskforge_control():";
+inline constexpr const char* kHeader = "  # taskforge-control-protocol 1";
 
 // Input registers (driver -> program).
 inline constexpr int kInSequence = 24;    ///< int: a new value = a new command
@@ -54,7 +56,7 @@ enum class State : int {
 };
 const char* ToString(State state);
 
-/// The program text with its settings filled in.
+/// The program text with its settings filled in (starts with kDefinition, then kHeader).
 /// @param heartbeat_timeout_s the program stops the arm and halts when the heartbeat register
 ///        hasn't changed for this long [s]
 std::string ControlProgram(double heartbeat_timeout_s);
