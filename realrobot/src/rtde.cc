@@ -258,11 +258,12 @@ std::vector<uint8_t> EncodeTextMessage(const std::string& message, const std::st
   return w.Take();
 }
 
-std::string DecodeTextMessage(const std::vector<uint8_t>& payload) {
+std::string DecodeTextMessage(const std::vector<uint8_t>& payload, MessageLevel* level) {
   Reader r(payload, "RTDE text message");
   const std::string message = r.Bytes(r.U8());
   const std::string source = r.Bytes(r.U8());
-  r.U8();  // level
+  const uint8_t value = r.U8();
+  if (level) *level = MessageLevel(value);
   return source + ": " + message;
 }
 

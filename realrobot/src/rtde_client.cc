@@ -19,7 +19,7 @@ RtdeClient::RtdeClient(const std::string& host, int port, double timeout_s, doub
     const rtde::Package reply = Expect(PackageType::kRequestProtocolVersion);
     rtde::Reader r(reply.payload, "RTDE protocol version reply");
     TF_THROW_UNLESS(r.U8() == 1, where, " refused protocol version ", rtde::kProtocolVersion,
-                    " (older CB3 software speaks only protocol 1: update PolyScope)");
+                    " (older CB3 software speaks only protocol 1: update PolyScope)", last_message_);
   }
   socket_.SendAll(rtde::Frame(PackageType::kGetUrControlVersion, {}));
   {
@@ -57,7 +57,8 @@ RtdeClient::RtdeClient(const std::string& host, int port, double timeout_s, doub
       recipe.names.push_back(names[i]);
       recipe.types.push_back(*expected);
     }
-    TF_THROW_UNLESS(recipe.id != 0 || type == PackageType::kSetupOutputs, where, " refused the input recipe");
+    TF_THROW_UNLESS(recipe.id != 0, where, " refused the ", type == PackageType::kSetupOutputs ? "output" : "input",
+                    " recipe", last_message_);
   };
   setup(PackageType::kSetupOutputs, outputs, outputs_, rtde::OutputFieldType);
   setup(PackageType::kSetupInputs, inputs, inputs_, rtde::InputFieldType);
@@ -71,7 +72,7 @@ RtdeClient::RtdeClient(const std::string& host, int port, double timeout_s, doub
   {
     const rtde::Package reply = Expect(PackageType::kStart);
     rtde::Reader r(reply.payload, "RTDE start reply");
-    TF_THROW_UNLESS(r.U8() == 1, where, " refused to start data synchronisation");
+    TF_THROW_UNLESS(r.U8() == 1, where, " refused to start data synchronisation", last_message_);
   }
   receiver_ = std::thread([this] { ReceiveLoop(); });
 }
@@ -85,8 +86,8 @@ rtde::Package RtdeClient::Expect(PackageType type) {
     if (package->type == type) return *package;
     TF_THROW_UNLESS(package->type == PackageType::kTextMessage, "RTDE at ", socket_.peer(), " answered package type ",
                     int(package->type), " where ", int(type), " was expected");
-    // The controller may explain a refusal in a text message; keep the last one for the error.
-    error_ = rtde::DecodeTextMessage(package->payload);
+    // The controller may explain a refusal in a text message; keep it for the error.
+    last_message_ = " (the controller said: " + rtde::DecodeTextMessage(package->payload) + ")";
   }
 }
 
@@ -142,11 +143,14 @@ void RtdeClient::ReceiveLoop() {
       TF_THROW_UNLESS(package, "lost the RTDE connection to ", socket_.peer(), ": no state for ", state_timeout_s_,
                       " s");
       if (package->type == PackageType::kTextMessage) {
-        const std::string text = rtde::DecodeTextMessage(package->payload);
-        std::lock_guard<std::mutex> lock(mutex_);
-        error_ = "RTDE at " + socket_.peer() + " reports: " + text;  // the controller only talks on errors
-        updated_.notify_all();
-        continue;
+        rtde::MessageLevel level = rtde::MessageLevel::kInfo;
+        const std::string text = rtde::DecodeTextMessage(package->payload, &level);
+        if (level == rtde::MessageLevel::kException || level == rtde::MessageLevel::kError) {
+          std::lock_guard<std::mutex> lock(mutex_);
+          error_ = "RTDE at " + socket_.peer() + " reports: " + text;
+          updated_.notify_all();
+        }
+        continue;  // warnings and information don't stop the arm
       }
       if (package->type == PackageType::kPause) break;
       TF_THROW_UNLESS(package->type == PackageType::kDataPackage, "RTDE at ", socket_.peer(),

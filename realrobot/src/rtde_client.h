@@ -52,6 +52,7 @@ class RtdeClient {
   double frequency_hz_ = 0.0;
   rtde::Recipe outputs_, inputs_;
   size_t heartbeat_index_ = 0;
+  std::string last_message_;  // the controller's last text message during the handshake
 
   mutable std::mutex mutex_;
   std::condition_variable updated_;

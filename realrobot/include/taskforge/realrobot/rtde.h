@@ -134,8 +134,8 @@ struct ControllerVersion {
 /// Text message levels (protocol 2).
 enum class MessageLevel : uint8_t { kException = 0, kError = 1, kWarning = 2, kInfo = 3 };
 std::vector<uint8_t> EncodeTextMessage(const std::string& message, const std::string& source, MessageLevel level);
-/// "source: message" from a text message payload.
-std::string DecodeTextMessage(const std::vector<uint8_t>& payload);
+/// "source: message" from a text message payload; its level into `level` when given.
+std::string DecodeTextMessage(const std::vector<uint8_t>& payload, MessageLevel* level = nullptr);
 
 /// Comma-joined names or types as the setup packages carry them; and the split back.
 std::string JoinComma(const std::vector<std::string>& items);
