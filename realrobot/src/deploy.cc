@@ -138,9 +138,10 @@ DeployReport RunDeploy(const DeployConfig& config, const std::vector<Camera*>& c
     step.executed = true;
     step.result = PickPlace(robot->arm(), robot->gripper(), action->pick, action->place, config.pick_place);
     if (!step.result.ok()) {
-      robot->Stop();
       report.aborted = "action " + std::to_string(n + 1) + " stopped in its " + step.result.failed_phase + " (" +
-                       ToString(step.result.status) + "): " + robot->last_error();
+                       ToString(step.result.status) + ")" +
+                       (step.result.status == MotionStatus::kFault ? ": " + robot->last_error() : std::string());
+      robot->Stop();
       break;
     }
   }

@@ -310,7 +310,9 @@ std::string UrRobot::last_error() const {
 
 void UrRobot::Stop() {
   try {
-    if (impl_->rtde && impl_->rtde->error().empty()) impl_->Execute(Command::kStop, {}, 0, 0, -1, {});
+    // Only a healthy program can take the command (and last_error keeps the fault that got us here);
+    // otherwise the controller has stopped the arm already.
+    if (impl_->rtde && impl_->Health().empty()) impl_->Execute(Command::kStop, {}, 0, 0, -1, {});
   } catch (const Error&) {
     // best effort: the heartbeat watchdog stops the arm when we can't reach it
   }
