@@ -26,6 +26,7 @@ inline realrobot::UrConfig DriverConfigFor(const twin::RobotTwin& twin) {
   config.rtde_port = ports.rtde;
   config.vacuum_settle_s = 0.0;  // the simulated cup holds at once
   config.limits.max_joint_speed_rad_s = 3.0;
+  config.heartbeat_timeout_s = 1.0;  // a loaded 2-core CI machine may stall a thread for 0.2 s
   return config;
 }
 
