@@ -15,3 +15,8 @@ pkg_check_modules(BULLET64 REQUIRED IMPORTED_TARGET bullet-float64)
 
 # Lua 5.4 for task scripts; private to tasks/.
 pkg_check_modules(LUA54 REQUIRED IMPORTED_TARGET lua5.4)
+
+# The language-model client: libcurl (private to generator/). cpp-httplib serves the fake
+# provider on loopback in the generator tests only.
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)

@@ -14,6 +14,8 @@ packages=(
   liblua5.4-dev
   # images, JSON, command line, tests
   libstb-dev nlohmann-json3-dev libcli11-dev catch2
+  # the language-model client (HTTPS to OpenAI-compatible APIs) and, for its tests, a loopback HTTP server
+  libcurl4-openssl-dev libcpp-httplib-dev
 )
 
 missing=()
