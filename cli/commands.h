@@ -16,4 +16,7 @@ void AddSimCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench)
 /// `taskforge tasks`, `run`, `render` and `bench tasks`.
 void AddTaskCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
 
+/// `taskforge generate` (the LLM task generator).
+void AddGenerateCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
+
 }  // namespace taskforge::cli
