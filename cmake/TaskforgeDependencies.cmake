@@ -15,3 +15,6 @@ pkg_check_modules(BULLET64 REQUIRED IMPORTED_TARGET bullet-float64)
 
 # Lua 5.4 for task scripts; private to tasks/.
 pkg_check_modules(LUA54 REQUIRED IMPORTED_TARGET lua5.4)
+
+# SQLite 3 for the task library; private to library/.
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
