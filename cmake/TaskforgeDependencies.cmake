@@ -16,6 +16,9 @@ pkg_check_modules(BULLET64 REQUIRED IMPORTED_TARGET bullet-float64)
 # Lua 5.4 for task scripts; private to tasks/.
 pkg_check_modules(LUA54 REQUIRED IMPORTED_TARGET lua5.4)
 
+# SQLite 3 for the task library; private to library/.
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+
 # The language-model client: libcurl (private to generator/). cpp-httplib serves the fake
 # provider on loopback in the generator tests only.
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)

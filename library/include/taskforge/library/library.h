@@ -111,7 +111,7 @@ class TaskLibrary {
   /// name unless options.allow_similar), Error for an empty name or source.
   void Add(const TaskRecord& task, const AddOptions& options = {});
   std::optional<TaskRecord> Find(const std::string& name) const;
-  /// @throws Error naming the closest stored names.
+  /// @throws Error naming the task and the library file when it is absent.
   TaskRecord Get(const std::string& name) const;
   /// Every task, sorted by name.
   std::vector<TaskRecord> List() const;
