@@ -1,4 +1,5 @@
 // `taskforge generate`: the LLM task generator (generator/), writing accepted tasks into the library.
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <iomanip>
@@ -109,11 +110,13 @@ void AddGenerateCommands(CLI::App& app, const GlobalOptions& global, CLI::App& /
       ->check(CLI::IsMember({"explore", "goal", "curriculum"}))
       ->capture_default_str();
   cmd.add_option("--target", config.target, "the target task, in words (goal and curriculum modes)");
-  cmd.add_option("--trials", config.trials, "tasks to attempt")->check(CLI::Range(1, 100000))->capture_default_str();
+  auto* trials = cmd.add_option("--trials", config.trials, "tasks to attempt (default 1; with --replay, the recorded trials)")
+                     ->check(CLI::Range(1, 100000));
   cmd.add_option("--jobs", config.jobs, "trials at once")->check(CLI::Range(1, 256))->capture_default_str();
   cmd.add_option("--seed", config.seed, "trial i samples the library with seed + i")->capture_default_str();
-  cmd.add_option("--model", flags->model, "model name (default: $TASKFORGE_MODEL or gpt-4o)");
   cmd.add_option("--base-url", flags->base_url, "OpenAI-compatible API root (default: $OPENAI_BASE_URL or OpenAI's)");
+  auto* model = cmd.add_option("--model", flags->model, "model name (default: $TASKFORGE_MODEL or gpt-4o; with --replay, "
+                                                      "the recorded one)");
   auto* record = cmd.add_option("--record", flags->record, "write every exchange with the model to this JSONL file");
   cmd.add_option("--replay", flags->replay, "serve the model's answers from a recorded JSONL file, no network")
       ->excludes(record);
@@ -133,7 +136,7 @@ void AddGenerateCommands(CLI::App& app, const GlobalOptions& global, CLI::App& /
   cmd.add_option("--price-prompt", flags->price_prompt, "USD per million prompt tokens (default: $TASKFORGE_PRICE_PROMPT)");
   cmd.add_option("--price-completion", flags->price_completion,
                  "USD per million completion tokens (default: $TASKFORGE_PRICE_COMPLETION)");
-  cmd.callback([&global, flags] {
+  cmd.callback([&global, flags, trials, model] {
     generator::GenerateConfig& cfg = flags->config;
     cfg.mode = generator::ParseMode(flags->mode);
     for (const std::string& s : flags->stage_settings) ApplyStageSetting(s, cfg);
@@ -146,6 +149,11 @@ void AddGenerateCommands(CLI::App& app, const GlobalOptions& global, CLI::App& /
     if (flags->price_completion >= 0) llm.prices.completion_usd_per_mtok = flags->price_completion;
     llm.record_path = flags->record;
     llm.replay_path = flags->replay;
+    if (!flags->replay.empty()) {  // a replay reproduces the recorded run unless told otherwise
+      const generator::RecordedSession recorded = generator::DescribeRecording(flags->replay);
+      if (trials->count() == 0) cfg.trials = std::max(recorded.trials, 1);
+      if (model->count() == 0 && !recorded.model.empty()) llm.model = recorded.model;
+    }
     generator::LlmClient client(llm);
     library::TaskLibrary library(library::DefaultLibraryPath(flags->library));
 

@@ -97,7 +97,10 @@ ExchangeReplayer::ExchangeReplayer(const std::filesystem::path& path) : path_(pa
       if (response.contains("retry_after_s") && response["retry_after_s"].is_number()) {
         entry.outcome.retry_after_s = response["retry_after_s"].get<double>();
       }
-      queues_[{line.at("trial").get<int>(), line.at("stage").get<std::string>()}].push_back(std::move(entry));
+      const int trial = line.at("trial").get<int>();
+      summary_.trials = std::max(summary_.trials, trial + 1);
+      if (summary_.model.empty()) summary_.model = entry.request.value("model", "");
+      queues_[{trial, line.at("stage").get<std::string>()}].push_back(std::move(entry));
     } catch (const nlohmann::json::exception& e) {
       TF_THROW_UNLESS(false, "--replay: ", where, ": ", e.what());
     }
@@ -117,5 +120,7 @@ HttpOutcome ExchangeReplayer::Next(int trial, const std::string& stage, const nl
                   "', attempt ", entry.attempt, "): the request differs from the recording: ", diff);
   return entry.outcome;
 }
+
+RecordedSession DescribeRecording(const std::filesystem::path& jsonl) { return ExchangeReplayer(jsonl).summary(); }
 
 }  // namespace taskforge::generator

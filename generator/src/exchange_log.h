@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http_transport.h"
+#include "taskforge/generator/llm_client.h"
 
 namespace taskforge::generator {
 
@@ -39,6 +40,7 @@ class ExchangeReplayer {
   explicit ExchangeReplayer(const std::filesystem::path& path);
   /// The recorded outcome of the next attempt of (trial, stage). @throws Error on a mismatch.
   HttpOutcome Next(int trial, const std::string& stage, const nlohmann::json& request);
+  const RecordedSession& summary() const { return summary_; }
 
  private:
   struct Entry {
@@ -48,6 +50,7 @@ class ExchangeReplayer {
     HttpOutcome outcome;
   };
   std::filesystem::path path_;
+  RecordedSession summary_;
   std::map<std::pair<int, std::string>, std::deque<Entry>> queues_;
   std::mutex mutex_;
 };

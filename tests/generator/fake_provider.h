@@ -19,6 +19,8 @@ struct ScriptedReply {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   double delay_s = 0.0;  ///< [s] sleep before answering (to provoke client timeouts)
+  /// Rewrites the body's usage as a provider would count it, estimated at 4 characters a token.
+  bool estimate_usage = false;
 };
 
 /// A chat.completion body as providers send it, with `contents` as the choices.
@@ -49,6 +51,17 @@ inline ScriptedReply ErrorReply(int status, const std::string& message) {
   return {status, nlohmann::json{{"error", {{"message", message}, {"type", "fixture_error"}}}}.dump(), {}, 0.0};
 }
 
+inline std::string WithEstimatedUsage(const std::string& reply_body, const std::string& request_body) {
+  nlohmann::json reply = nlohmann::json::parse(reply_body);
+  const nlohmann::json request = nlohmann::json::parse(request_body);
+  size_t prompt_chars = 0, completion_chars = 0;
+  for (const auto& m : request["messages"]) prompt_chars += m["content"].get<std::string>().size();
+  for (const auto& c : reply["choices"]) completion_chars += c["message"]["content"].get<std::string>().size();
+  const int prompt = int(prompt_chars / 4), completion = int(completion_chars / 4);
+  reply["usage"] = {{"prompt_tokens", prompt}, {"completion_tokens", completion}, {"total_tokens", prompt + completion}};
+  return reply.dump();
+}
+
 class FakeProvider {
  public:
   FakeProvider() {
@@ -65,6 +78,7 @@ class FakeProvider {
           replies_.pop_front();
         }
       }
+      if (reply.estimate_usage) reply.body = WithEstimatedUsage(reply.body, req.body);
       if (reply.delay_s > 0) std::this_thread::sleep_for(std::chrono::duration<double>(reply.delay_s));
       res.status = reply.status;
       for (const auto& [k, v] : reply.headers) res.set_header(k, v);

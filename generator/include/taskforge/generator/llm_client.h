@@ -41,6 +41,14 @@ struct LlmConfig {
 /// @throws Error for a price that is not a number.
 LlmConfig LlmConfigFromEnvironment();
 
+/// What a recorded session holds: the trials it covers and the model it was recorded with.
+struct RecordedSession {
+  int trials = 0;  ///< highest trial number + 1
+  std::string model;
+};
+/// @throws Error for an unreadable file or a malformed line.
+RecordedSession DescribeRecording(const std::filesystem::path& jsonl);
+
 struct ChatMessage {
   std::string role;  ///< "system", "user" or "assistant"
   std::string content;
