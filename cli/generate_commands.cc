@@ -141,6 +141,7 @@ void AddGenerateCommands(CLI::App& app, const GlobalOptions& global, CLI::App& /
     cfg.mode = generator::ParseMode(flags->mode);
     for (const std::string& s : flags->stage_settings) ApplyStageSetting(s, cfg);
     cfg.run_dir = flags->run_dir.empty() ? DefaultRunDir() : flags->run_dir;
+    generator::CheckConfig(cfg);  // before the key check, so a usage mistake is named first
 
     generator::LlmConfig llm = generator::LlmConfigFromEnvironment();
     if (!flags->model.empty()) llm.model = flags->model;
@@ -161,6 +162,10 @@ void AddGenerateCommands(CLI::App& app, const GlobalOptions& global, CLI::App& /
       if (!global.quiet) std::cerr << line << std::endl;
     };
     const generator::GenerateSummary summary = generator::RunGeneration(cfg, client, library, progress);
+    if (const int unused = client.unused_replay_exchanges(); unused > 0 && !global.quiet) {
+      std::cerr << "replay: " << unused << " recorded exchanges were not asked for (this run did less than the "
+                << "recorded one: other --trials, --reflections or --repair-rounds?)" << std::endl;
+    }
     if (global.json) {
       std::cout << SummaryJson(summary, flags->mode, llm.model).dump() << std::endl;
     } else {

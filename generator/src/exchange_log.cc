@@ -121,6 +121,13 @@ HttpOutcome ExchangeReplayer::Next(int trial, const std::string& stage, const nl
   return entry.outcome;
 }
 
+int ExchangeReplayer::unused() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  size_t count = 0;
+  for (const auto& [key, queue] : queues_) count += queue.size();
+  return static_cast<int>(count);
+}
+
 RecordedSession DescribeRecording(const std::filesystem::path& jsonl) { return ExchangeReplayer(jsonl).summary(); }
 
 }  // namespace taskforge::generator

@@ -41,6 +41,8 @@ class ExchangeReplayer {
   /// The recorded outcome of the next attempt of (trial, stage). @throws Error on a mismatch.
   HttpOutcome Next(int trial, const std::string& stage, const nlohmann::json& request);
   const RecordedSession& summary() const { return summary_; }
+  /// Recorded exchanges not served yet.
+  int unused();
 
  private:
   struct Entry {

@@ -71,9 +71,7 @@ Mode ParseMode(const std::string& name) {
   TF_THROW_UNLESS(false, "unknown generation mode '", name, "' (modes: explore, goal, curriculum)");
 }
 
-GenerateSummary RunGeneration(const GenerateConfig& config, LlmClient& client, library::TaskLibrary& library,
-                              const std::function<void(const std::string&)>& progress) {
-  const auto start = std::chrono::steady_clock::now();
+void CheckConfig(const GenerateConfig& config) {
   TF_THROW_UNLESS(config.trials >= 1, "--trials must be at least 1, got ", config.trials);
   TF_THROW_UNLESS(config.jobs >= 1, "--jobs must be at least 1, got ", config.jobs);
   TF_THROW_UNLESS(config.repair_rounds >= 0, "repair rounds must not be negative, got ", config.repair_rounds);
@@ -81,6 +79,12 @@ GenerateSummary RunGeneration(const GenerateConfig& config, LlmClient& client, l
   TF_THROW_UNLESS(config.mode == Mode::kExplore || !config.target.empty(), "--mode ", ModeName(config.mode),
                   " needs --target TEXT (the task to design or to build a curriculum towards)");
   TF_THROW_UNLESS(!config.run_dir.empty(), "the generator needs a run directory");
+}
+
+GenerateSummary RunGeneration(const GenerateConfig& config, LlmClient& client, library::TaskLibrary& library,
+                              const std::function<void(const std::string&)>& progress) {
+  const auto start = std::chrono::steady_clock::now();
+  CheckConfig(config);
   std::filesystem::create_directories(config.run_dir);
 
   const std::filesystem::path source_dir(TASKFORGE_SOURCE_DIR);

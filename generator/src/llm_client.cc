@@ -198,6 +198,8 @@ ChatResult LlmClient::Chat(const ChatRequest& request) {
 
 const LlmConfig& LlmClient::config() const { return impl_->config; }
 
+int LlmClient::unused_replay_exchanges() const { return impl_->replayer ? impl_->replayer->unused() : 0; }
+
 Usage LlmClient::total_usage() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   return impl_->total;

@@ -178,10 +178,12 @@ TEST_CASE("a recorded session replays with no network, and a changed request is 
     const ChatResult first = client.Chat(Hello("propose"));
     REQUIRE(first.choices.at(0) == "first");
     REQUIRE(first.usage.attempts == 2);  // the recorded 500 is replayed too
+    REQUIRE(client.unused_replay_exchanges() == 0);
     REQUIRE_THROWS_WITH(client.Chat(Hello("propose")), Catch::Contains("no recorded exchange left"));
   }
   {
     LlmClient client(replay);
+    REQUIRE(client.unused_replay_exchanges() == 3);
     ChatRequest changed = Hello("propose");
     changed.messages[1].content = "Say goodbye.";
     REQUIRE_THROWS_WITH(client.Chat(changed), Catch::Contains(":1 (trial 0, stage 'propose', attempt 1)") &&

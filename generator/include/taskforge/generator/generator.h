@@ -76,6 +76,9 @@ struct GenerateSummary {
   std::vector<TrialOutcome> outcomes;  ///< in trial order
 };
 
+/// @throws Error naming the first bad field (trials, jobs, rounds, a missing target, no run_dir).
+void CheckConfig(const GenerateConfig& config);
+
 /// Runs the trials; `progress`, when given, is called (from worker threads, serialised) with
 /// one line per step of each trial. @throws AuthError when the provider refuses the key (the
 /// run stops at once), Error for a bad config or a replay that does not match.

@@ -109,6 +109,8 @@ class LlmClient {
   ChatResult Chat(const ChatRequest& request);
 
   const LlmConfig& config() const;
+  /// Replay only: recorded exchanges no request asked for (the run did less than the recording).
+  int unused_replay_exchanges() const;
   Usage total_usage() const;
   std::map<std::string, Usage> usage_by_stage() const;
   /// Estimated cost in US dollars, or a negative number when no prices are configured.
