@@ -214,7 +214,7 @@ void TaskLibrary::Add(const TaskRecord& task, const AddOptions& options) {
   if (same.Step()) {
     if (!options.replace) {
       throw DuplicateError("the library already has a task named '" + task.name +
-                               "' (remove it first, or replace it)", task.name);
+                               "' (remove it first, or replace it: --replace)", task.name);
     }
     replaced = same.Int(0);
     if (stored.created_at.empty()) stored.created_at = same.Text(1);

@@ -38,7 +38,15 @@ struct ValidatorConfig {
   /// Sanity stage: share of episodes in which a body may leave the table during the oracle run
   /// (the oracle drops things now and then; a scene that sheds objects every time is broken).
   double max_left_table_fraction = 0.25;
-  tasks::ScriptLimits limits;      ///< the Lua budgets inside each child
+  /// The Lua budgets inside each child. The per-call wall-clock guard is relaxed from 2 s to
+  /// 20 s: it counts wall time, so on a busy machine seed tasks' resets (which render oracle
+  /// views) overran 2 s; the instruction budget still stops Lua loops deterministically, and the
+  /// child's CPU and wall limits bound time spent in the C++ API.
+  tasks::ScriptLimits limits = [] {
+    tasks::ScriptLimits l;
+    l.wall_s_per_call = 20.0;
+    return l;
+  }();
   std::filesystem::path assets_dir;  ///< empty: $TASKFORGE_ASSETS or the source tree's
 };
 
