@@ -136,7 +136,7 @@ TEST_CASE("a malformed JSON body is a failed call that keeps the raw body") {
   REQUIRE(result.raw_body == "{\"choices\": [ {\"message\": ");
 }
 
-TEST_CASE("401 and 403 stop at once; a missing key stops before any request") {
+TEST_CASE("401 and 403 stop at once, and a missing key stops before any request") {
   FakeProvider server;
   server.Push(ErrorReply(401, "invalid api key"));
   LlmClient client(TestConfig(server));
