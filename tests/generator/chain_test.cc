@@ -204,3 +204,25 @@ TEST_CASE("a 401 stops the run at once and adds nothing", "[chain]") {
   CHECK(server.requests().size() == 1);
   CHECK(Names(lib, true).empty());
 }
+
+TEST_CASE("goal and curriculum modes put the target into the proposal prompt", "[chain]") {
+  TempDir dir("modes");
+  library::TaskLibrary lib(dir.path / "library.db");
+  for (const Mode mode : {Mode::kGoal, Mode::kCurriculum}) {
+    FakeProvider server;
+    server.Push(Answer("no proposal today"));  // ends the trial before any code runs
+    GenerateConfig config = TestGenerateConfig(dir.path / ModeName(mode));
+    config.mode = mode;
+    config.target = "build a four-block tower on the pallet";
+    LlmClient client(FastRetries(server));
+    const GenerateSummary s = RunGeneration(config, client, lib);
+    CHECK(s.outcomes[0].failed_stage == "propose");
+    const std::string prompt = server.requests().at(0)["messages"][1]["content"].get<std::string>();
+    CHECK(prompt.find("build a four-block tower on the pallet") != std::string::npos);
+    CHECK(prompt.find(mode == Mode::kGoal ? "Mode: goal" : "Do NOT design the target itself") != std::string::npos);
+    CHECK(prompt.find("put-block-in-bowl") != std::string::npos);  // the taken names
+  }
+  GenerateConfig no_target = TestGenerateConfig(dir.path / "none");
+  no_target.mode = Mode::kGoal;
+  CHECK_THROWS_WITH(CheckConfig(no_target), Catch::Contains("needs --target"));
+}
