@@ -1,4 +1,6 @@
 // `taskforge library ...`, `taskforge validate` and `taskforge bench validate`.
+#include <sys/resource.h>
+
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -98,6 +100,14 @@ json RecordJson(const library::TaskRecord& t, bool with_source) {
             {"created_at", t.created_at}, {"updated_at", t.updated_at}, {"validations", validations}};
   if (with_source) j["source"] = t.source;
   return j;
+}
+
+// CPU seconds (user + system) of every child this process has waited for.
+double ChildrenCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_CHILDREN, &usage);
+  return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         1e-6 * double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
 }
 
 // Exit status 1 without an error message (the command already said why).
@@ -338,15 +348,19 @@ void AddLibraryCommands(CLI::App& app, const GlobalOptions& global, CLI::App& be
     for (int jobs : {1, 2}) {
       library::ValidatorConfig config;
       config.jobs = jobs;
+      const double cpu_before = ChildrenCpuSeconds();
       const library::ValidationReport r = library::Validate(source, config);
+      const double cpu_s = ChildrenCpuSeconds() - cpu_before;
       if (jobs == 1) one_job = r.wall_s;
       const double speedup = r.wall_s > 0 ? one_job / r.wall_s : 0;
-      rows.push_back({{"jobs", jobs}, {"wall_s", r.wall_s}, {"episodes", r.episodes.size()},
-                      {"accepted", r.accepted}, {"success_rate", r.success_rate}, {"speedup", speedup}});
+      rows.push_back({{"jobs", jobs}, {"wall_s", r.wall_s}, {"children_cpu_s", cpu_s},
+                      {"episodes", r.episodes.size()}, {"accepted", r.accepted},
+                      {"success_rate", r.success_rate}, {"speedup", speedup}});
       if (!global.json) {
         std::cout << source.full_name() << ", " << r.episodes.size() << " episodes, --jobs " << jobs << ": "
-                  << std::fixed << std::setprecision(2) << r.wall_s << " s (" << (r.accepted ? "accepted" : "rejected")
-                  << ", success " << r.success_rate << ", speed-up " << speedup << "x)\n";
+                  << std::fixed << std::setprecision(2) << r.wall_s << " s wall, " << cpu_s << " s CPU in children ("
+                  << (r.accepted ? "accepted" : "rejected") << ", success " << r.success_rate << ", speed-up "
+                  << speedup << "x)\n";
       }
     }
     if (global.json) PrintJson({{"task", source.full_name()}, {"runs", rows}});

@@ -43,19 +43,24 @@ MotionStatus MoveToolStraight(Arm& arm, const Pose& from, const Pose& to, double
   return MotionStatus::kReached;
 }
 
-// Moves the tool `height_m` above `pose`, or as high below that as the arm reaches: at the
+// The tool pose `height_m` above `pose`, or as high below that as the arm reaches: at the
 // workspace's far corners a 0.32 m approach is out of a UR5's reach (Ravens' approximate IK then
 // stops short; an exact solver refuses). Lowers 2 cm at a time, never below `kMinHeight`.
-// `reached` gets the pose moved to. With `straight`, the tool rises along a vertical line.
+Pose ReachableToolAbove(const Arm& arm, const Pose& pose, double height_m) {
+  constexpr double kStep = 0.02, kMinHeight = 0.02;  // [m]
+  for (double h = height_m;; h -= kStep) {
+    const Pose above = ToolAbove(pose, std::max(h, kMinHeight));
+    if (h <= kMinHeight || arm.CanReach(above)) return above;
+  }
+}
+
+// Moves the tool to ReachableToolAbove(pose, height_m); `reached` gets the pose moved to. With
+// `straight`, the tool rises along a vertical line.
 MotionStatus MoveToolAbove(Arm& arm, const Pose& pose, double height_m, double speed_rad_s, Pose& reached,
                            bool straight = false) {
-  constexpr double kStep = 0.02, kMinHeight = 0.02;  // [m]
   const Pose start = arm.tool_pose();
-  for (double h = height_m;; h -= kStep) {
-    reached = ToolAbove(pose, std::max(h, kMinHeight));
-    if (!arm.CanReach(reached) && h > kMinHeight) continue;
-    return straight ? MoveToolStraight(arm, start, reached, speed_rad_s) : arm.MoveTool(reached, speed_rad_s);
-  }
+  reached = ReachableToolAbove(arm, pose, height_m);
+  return straight ? MoveToolStraight(arm, start, reached, speed_rad_s) : arm.MoveTool(reached, speed_rad_s);
 }
 
 // The guarded descent: straight down from `start` in waypoints of at most 2 cm until the gripper
@@ -167,11 +172,12 @@ PrimitiveResult Push(Arm& arm, const Vec3& start, const Vec3& end, const PushCon
   to -= direction * config.pull_back_m;
   double yaw = 0.0;
   result.status = TurnSpatula(arm, std::atan2(direction.y(), direction.x()), config.speed_rad_s, yaw);
-  const Vec3 lift(0, 0, config.approach_height_m - config.push_height_m);
+  const double lift_m = config.approach_height_m - config.push_height_m;
 
-  auto move = [&](const Vec3& p, double speed) {
-    if (result.status == MotionStatus::kReached) result.status = arm.MoveTool(DownwardToolPose(p, yaw), speed);
+  auto move_to = [&](const Pose& pose, double speed) {
+    if (result.status == MotionStatus::kReached) result.status = arm.MoveTool(pose, speed);
   };
+  auto move = [&](const Vec3& p, double speed) { move_to(DownwardToolPose(p, yaw), speed); };
   auto reachable = [&](const Vec3& p) { return arm.CanReach(DownwardToolPose(p, yaw)); };
   // Near the workspace's far corners a UR5 cannot reach the table at full stretch: start the
   // push where the blade first reaches the table along the path.
@@ -181,17 +187,12 @@ PrimitiveResult Push(Arm& arm, const Vec3& start, const Vec3& end, const PushCon
     travel -= config.max_step_m;
   }
   // The approach and retreat go as high as reachable (a 0.31 m approach reaches 0.6 m out).
-  auto above = [&](const Vec3& p) {
-    constexpr double kStep = 0.02;  // [m]
-    Vec3 over = p + lift;
-    while (!reachable(over) && over.z() - kStep > p.z() + kStep) over.z() -= kStep;
-    return over;
-  };
-  move(above(from), config.speed_rad_s);
+  auto above = [&](const Vec3& p) { return ReachableToolAbove(arm, DownwardToolPose(p, yaw), lift_m); };
+  move_to(above(from), config.speed_rad_s);
   move(from, config.speed_rad_s);
   const int n = std::max(1, static_cast<int>(std::ceil(travel / config.max_step_m)));
   for (int i = 1; i <= n; ++i) move(from + direction * (travel * i / n), config.push_speed_rad_s);
-  move(above(to), config.speed_rad_s);
+  move_to(above(to), config.speed_rad_s);
   return result;
 }
 

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -16,18 +15,18 @@
 #include <sstream>
 
 #include "taskforge/core/error.h"
+#include "taskforge/core/timing.h"
 
 namespace taskforge::library {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 constexpr size_t kStderrTail = 2048;  // bytes of a child's stderr kept for the report
 
 struct Running {
   size_t index = 0;
   pid_t pid = -1;
   int out_fd = -1, err_fd = -1;
-  Clock::time_point start;
+  Stopwatch clock;  // since the fork
   bool killed = false;
 };
 
@@ -85,7 +84,7 @@ Running Start(const std::function<std::string()>& work, size_t index, const Chil
   }
   close(out[1]);
   close(err[1]);
-  return {index, pid, out[0], err[0], Clock::now(), false};
+  return {index, pid, out[0], err[0], Stopwatch(), false};
 }
 
 // Reads what is available on `fd` into `text`; false at end of file.
@@ -130,7 +129,7 @@ std::vector<ChildOutcome> RunInChildren(const std::vector<std::function<std::str
         if (p.fd == r.out_fd) Drain(r.out_fd, outcome.output, 0);
         else if (p.fd == r.err_fd) Drain(r.err_fd, outcome.stderr_tail, kStderrTail);
       }
-      const double elapsed = std::chrono::duration<double>(Clock::now() - r.start).count();
+      const double elapsed = r.clock.seconds();
       if (!r.killed && elapsed > limits.wall_s) {
         kill(r.pid, SIGKILL);
         r.killed = true;

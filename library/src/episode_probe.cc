@@ -29,6 +29,12 @@ struct Box {
   }
 };
 
+// A script controls its error messages; a report carries at most kMaxMessage characters of one.
+std::string Clip(const std::string& text) {
+  if (text.size() <= kMaxMessage) return text;
+  return text.substr(0, kMaxMessage) + "... (" + std::to_string(text.size() - kMaxMessage) + " more characters)";
+}
+
 std::string Describe(const sim::Sim& sim, const tasks::SceneLayout::Object& o) {
   std::ostringstream text;
   const Vec3 p = sim.body_pose(o.body).translation();
@@ -98,7 +104,7 @@ std::string ProbeScript(const tasks::TaskSource& task) {
     const tasks::TaskInfo info = tasks::ReadTaskInfo(task);
     return json{{"name", info.name}, {"description", info.description}, {"variants", info.variants}}.dump();
   } catch (const Error& e) {
-    return json{{"error", e.what()}}.dump();
+    return json{{"error", Clip(e.what())}}.dump();
   }
 }
 
@@ -110,7 +116,7 @@ std::string ProbeEpisode(const tasks::TaskSource& task, const tasks::EpisodeOpti
   try {
     episode = std::make_unique<tasks::Episode>(task, options);
   } catch (const Error& e) {
-    out["runtime_error"] = std::string("reset() failed: ") + e.what();
+    out["runtime_error"] = "reset() failed: " + Clip(e.what());
     return out.dump();
   }
   std::set<std::string> assets;
@@ -143,7 +149,7 @@ std::string ProbeEpisode(const tasks::TaskSource& task, const tasks::EpisodeOpti
     }
     if (out["failure"] == "") out["failure"] = episode->failure();
   } catch (const Error& e) {
-    out["runtime_error"] = "after " + std::to_string(episode->actions_taken()) + " oracle actions: " + e.what();
+    out["runtime_error"] = "after " + std::to_string(episode->actions_taken()) + " oracle actions: " + Clip(e.what());
   }
   out["success"] = episode->success();
   out["reward"] = episode->total_reward();

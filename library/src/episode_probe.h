@@ -19,5 +19,6 @@ std::string ProbeEpisode(const tasks::TaskSource& task, const tasks::EpisodeOpti
 inline constexpr double kWorkspaceMargin = 0.03;   ///< an object's footprint may overhang the workspace this much
 inline constexpr double kContainmentSlack = 0.001; ///< "inside": within the other's box less this
 inline constexpr double kReachHeight = 0.01;       ///< targets are checked with the tool this high at least
+inline constexpr size_t kMaxMessage = 2000;        ///< characters of a script's error message kept in a report
 
 }  // namespace taskforge::library

@@ -154,33 +154,38 @@ TaskLibrary::TaskLibrary(const std::filesystem::path& path, const std::filesyste
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   impl_->db = std::make_unique<Database>(path, kBusyTimeoutMs);
   Database& db = *impl_->db;
-  // Create and seed in one write transaction: a second process opening a new file at the same
-  // time waits, then finds the schema in place.
-  Transaction transaction(db);
-  Statement version = db.Prepare("PRAGMA user_version");
-  version.Step();
-  const int64_t found = version.Int(0);
+  auto schema_version = [&db] {
+    Statement version = db.Prepare("PRAGMA user_version");
+    version.Step();
+    return version.Int(0);
+  };
+  int64_t found = schema_version();
   if (found == 0) {
-    Statement tables = db.Prepare("SELECT count(*) FROM sqlite_master");
-    tables.Step();
-    TF_THROW_UNLESS(tables.Int(0) == 0, path.string(), " is an SQLite database but not a taskforge task library");
-    db.Execute(kSchema);
-    db.Execute("PRAGMA user_version = " + std::to_string(kSchemaVersion));
-    const std::filesystem::path dir = seed_dir.empty() ? tasks::DefaultLibraryDir() : seed_dir;
-    for (const tasks::TaskInfo& info : tasks::ListTasks(dir)) {
-      const tasks::TaskSource source = tasks::ResolveTask((dir / info.file).string());
-      TaskRecord seed;
-      seed.name = info.name;
-      seed.description = info.description;
-      seed.source = source.code;
-      seed.origin = Origin::kSeed;
-      impl_->Insert(seed);
+    // Create and seed in one write transaction; a second process creating the same file at the
+    // same time waits for it, then finds the schema in place.
+    Transaction transaction(db);
+    found = schema_version();
+    if (found == 0) {
+      Statement tables = db.Prepare("SELECT count(*) FROM sqlite_master");
+      tables.Step();
+      TF_THROW_UNLESS(tables.Int(0) == 0, path.string(), " is an SQLite database but not a taskforge task library");
+      db.Execute(kSchema);
+      db.Execute("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+      const std::filesystem::path dir = seed_dir.empty() ? tasks::DefaultLibraryDir() : seed_dir;
+      for (const tasks::TaskInfo& info : tasks::ListTasks(dir)) {
+        TaskRecord seed;
+        seed.name = info.name;
+        seed.description = info.description;
+        seed.source = tasks::ResolveTask((dir / info.file).string()).code;
+        seed.origin = Origin::kSeed;
+        impl_->Insert(seed);
+      }
+      found = kSchemaVersion;
     }
-  } else {
-    TF_THROW_UNLESS(found <= kSchemaVersion, "task library ", path.string(), " has schema version ", found,
-                    "; this taskforge reads versions up to ", kSchemaVersion, " (upgrade taskforge)");
+    transaction.Commit();
   }
-  transaction.Commit();
+  TF_THROW_UNLESS(found <= kSchemaVersion, "task library ", path.string(), " has schema version ", found,
+                  "; this taskforge reads versions up to ", kSchemaVersion, " (upgrade taskforge)");
 }
 
 TaskLibrary::~TaskLibrary() = default;

@@ -1,7 +1,6 @@
 // The staged validator: a syntax child, then one child per oracle episode, judged in order
 // syntax -> runtime -> completed -> sanity.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -10,15 +9,13 @@
 
 #include "child_process.h"
 #include "episode_probe.h"
+#include "taskforge/core/timing.h"
 #include "taskforge/library/validator.h"
 
 namespace taskforge::library {
 namespace {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
-
-double Since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // The child's JSON, or nullopt with `error` set when the child died or answered nonsense.
 std::optional<json> ReadChild(const ChildOutcome& outcome, const ChildLimits& limits, std::string& error) {
@@ -157,21 +154,21 @@ ValidationReport Validate(const tasks::TaskSource& task, const ValidatorConfig& 
   TF_THROW_UNLESS(config.jobs >= 1, "validator: jobs must be at least 1, got ", config.jobs);
   TF_THROW_UNLESS(config.min_success_rate >= 0 && config.min_success_rate <= 1,
                   "validator: min_success_rate must lie in [0, 1], got ", config.min_success_rate);
-  const Clock::time_point start = Clock::now();
+  const Stopwatch total;
   const ChildLimits limits{config.cpu_s_per_child, config.address_space_bytes, config.wall_s_per_child};
   ValidationReport report;
   report.task = task.script_name;
 
   // Stage 1, syntax: the script loads and its task table reads.
   const ChildOutcome script = RunInChildren({[&task] { return ProbeScript(task); }}, 1, limits).front();
-  report.syntax_s = Since(start);
+  report.syntax_s = total.seconds();
   std::string error;
   const std::optional<json> info = ReadChild(script, limits, error);
   if (info && info->contains("error")) error = info->at("error").get<std::string>();
   if (!error.empty()) {
     report.stage = Stage::kSyntax;
     report.reason = task.script_name + " does not load: " + error;
-    report.wall_s = Since(start);
+    report.wall_s = total.seconds();
     return report;
   }
   report.task = info->at("name").get<std::string>();
@@ -181,7 +178,7 @@ ValidationReport Validate(const tasks::TaskSource& task, const ValidatorConfig& 
   if (run.variant.empty() && !variants.empty()) run.variant = variants.front();
 
   // Stages 2-4 from one child per episode, on distinct seeds.
-  const Clock::time_point episodes_start = Clock::now();
+  const Stopwatch episodes_time;
   std::vector<std::function<std::string()>> work;
   std::vector<uint64_t> seeds;
   for (int i = 0; i < config.episodes; ++i) {
@@ -193,7 +190,7 @@ ValidationReport Validate(const tasks::TaskSource& task, const ValidatorConfig& 
     work.push_back([run, options] { return ProbeEpisode(run, options); });
   }
   const std::vector<ChildOutcome> outcomes = RunInChildren(work, config.jobs, limits);
-  report.episodes_s = Since(episodes_start);
+  report.episodes_s = episodes_time.seconds();
   int left_table = 0;
   std::set<std::string> assets;
   for (size_t i = 0; i < outcomes.size(); ++i) {
@@ -205,7 +202,7 @@ ValidationReport Validate(const tasks::TaskSource& task, const ValidatorConfig& 
   report.success_rate = double(report.successes) / double(config.episodes);
   report.assets.assign(assets.begin(), assets.end());
   Judge(report, config, left_table);
-  report.wall_s = Since(start);
+  report.wall_s = total.seconds();
   return report;
 }
 

@@ -1,22 +1,8 @@
-#include <algorithm>
-#include <chrono>
-
 #include "scripted.h"
+#include "taskforge/core/timing.h"
 #include "taskforge/sim/tools.h"
 
 namespace taskforge::sim {
-namespace {
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-double Median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
-
-}  // namespace
 
 SimBenchResult RunSimBenchmark(const SimBenchOptions& options) {
   SimBenchResult result;
@@ -24,9 +10,9 @@ SimBenchResult RunSimBenchmark(const SimBenchOptions& options) {
   const std::vector<BodyId> blocks = AddReferenceBlocks(sim, 10);
 
   // Raw stepping: the reference scene at rest, arm holding its home pose.
-  auto start = std::chrono::steady_clock::now();
+  Stopwatch watch;
   sim.Step(options.stepping_steps);
-  result.steps_per_s = options.stepping_steps / SecondsSince(start);
+  result.steps_per_s = options.stepping_steps / watch.seconds();
 
   // Rendering before anything moves, so every repeat draws the same scene. Frames and
   // observations are reused, as an episode loop does.
@@ -37,18 +23,18 @@ SimBenchResult RunSimBenchmark(const SimBenchOptions& options) {
   std::vector<double> calls;
   for (int i = 0; i < options.render_repeats; ++i) {
     const size_t c = size_t(i) % cameras.size();  // all three views, round robin
-    start = std::chrono::steady_clock::now();
+    watch.Restart();
     sim.Render(cameras[c], frames[c]);
-    calls.push_back(SecondsSince(start));
+    calls.push_back(watch.seconds());
   }
   result.render_ms_per_camera = 1e3 * Median(calls);
   Observation obs;
   sim.Observe(obs);
   calls.clear();
   for (int i = 0; i < options.observe_repeats; ++i) {
-    start = std::chrono::steady_clock::now();
+    watch.Restart();
     sim.Observe(obs);
-    calls.push_back(SecondsSince(start));
+    calls.push_back(watch.seconds());
   }
   result.observe_ms = 1e3 * Median(calls);
   result.render_device = sim.render_device();
@@ -62,9 +48,9 @@ SimBenchResult RunSimBenchmark(const SimBenchOptions& options) {
     const Pose target = MakePlanarPose({0.4 + 0.1 * (i % 3), 0.4, 0.02}, 0.5);
     const double step_wall_before = sim.step_wall_s();
     const int64_t steps_before = sim.step_count();
-    start = std::chrono::steady_clock::now();
+    watch.Restart();
     const PrimitiveResult moved = PickPlaceBlock(sim, block, target, 0.04);
-    walls.push_back(SecondsSince(start));
+    walls.push_back(watch.seconds());
     step_walls.push_back(sim.step_wall_s() - step_wall_before);
     steps.push_back(double(sim.step_count() - steps_before));
     ratios.push_back(walls.back() / step_walls.back());

@@ -1,4 +1,3 @@
-#include <chrono>
 #include <mutex>
 
 #include "catalogue.h"
@@ -7,6 +6,7 @@
 #include "oracle.h"
 #include "scene_api.h"
 #include "taskforge/core/error.h"
+#include "taskforge/core/timing.h"
 #include "taskforge/tasks/task.h"
 
 namespace taskforge::tasks {
@@ -195,7 +195,7 @@ OracleRun RunOracleEpisode(const TaskSource& task, const EpisodeOptions& options
                            const std::function<void(Episode&, int action)>& observer) {
   OracleRun run;
   run.seed = options.seed;
-  const auto start = std::chrono::steady_clock::now();
+  const Stopwatch watch;
   try {
     Episode episode(task, options);
     if (observer) observer(episode, 0);
@@ -216,7 +216,7 @@ OracleRun RunOracleEpisode(const TaskSource& task, const EpisodeOptions& options
   } catch (const Error& e) {
     run.error = e.what();
   }
-  run.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  run.wall_s = watch.seconds();
   return run;
 }
 

@@ -1,10 +1,9 @@
 #include "taskforge/tasks/tools.h"
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 
 #include "taskforge/core/image.h"
+#include "taskforge/core/timing.h"
 
 namespace taskforge::tasks {
 namespace {
@@ -21,12 +20,6 @@ constexpr Reference kRavensReference[] = {
     {"palletizing-boxes", 75.20}, {"assembling-kits", 14.23},     {"sweeping-piles", 38.51},
     {"manipulating-rope", 12.03},
 };
-
-double Median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
 
 }  // namespace
 

@@ -27,9 +27,10 @@ constexpr int kTasksPerWriter = 25;
     TaskLibrary lib(file);
     AddOptions options;
     options.allow_similar = true;  // the scripts share one structure on purpose
+    const std::string prefix = "w" + std::to_string(writer) + "-";
     for (int i = 0; i < kTasksPerWriter; ++i) {
       TaskRecord t;
-      t.name = "w" + std::to_string(writer) + "-" + std::to_string(i);
+      t.name = prefix + std::to_string(i);
       t.description = "stress task";
       // A long source so a write spans several pages and a kill can land inside it.
       t.source = "task = {name = '" + t.name + "'}\n-- " + std::string(20000, 'x') + "\nfunction reset(env) end\n";
@@ -38,11 +39,11 @@ constexpr int kTasksPerWriter = 25;
       const std::string line = t.name + "\n";
       if (write(ack, line.data(), line.size()) != ssize_t(line.size())) status = 3;
       for (int j = 0; j <= i; ++j) {
-        if (!lib.Find("w" + std::to_string(writer) + "-" + std::to_string(j))) status = 4;
+        if (!lib.Find(prefix + std::to_string(j))) status = 4;
       }
       if (lib.List().size() < size_t(i + 1)) status = 5;
     }
-  } catch (const std::exception& e) {
+  } catch (const std::exception&) {
     status = 2;
   }
   _exit(status);
@@ -50,7 +51,7 @@ constexpr int kTasksPerWriter = 25;
 
 }  // namespace
 
-TEST_CASE("four processes share a library; one killed mid-write loses nothing committed", "[library][stress]") {
+TEST_CASE("four processes share a library and one killed mid-write loses nothing committed", "[library][stress]") {
   TempDir dir;
   const auto file = dir.path() / "library.db";
   const size_t seeds = TaskLibrary(file).List().size();  // created (and seeded) before the writers start

@@ -169,6 +169,7 @@ TEST_CASE("hostile scripts are rejected with the stage and what went wrong", "[l
       {"object flood", BlockInBowl("  for i = 1, 1000 do env.add_object('block', env.pose(0.5, 0, 0.02)) end"),
        Stage::kRuntime, "object budget"},
       {"NaN pose", BlockInBowl("  env.add_object('block', env.pose(0/0, 0, 0.02))"), Stage::kRuntime, "must be finite"},
+      {"a 10 MB error message", BlockInBowl("  error(string.rep('e', 10e6))"), Stage::kRuntime, "more characters"},
       {"huge settle", BlockInBowl("  for i = 1, 1000 do env.settle(4800) end"), Stage::kRuntime, "settle"},
   };
   for (const Case& c : cases) {
@@ -178,6 +179,7 @@ TEST_CASE("hostile scripts are rejected with the stage and what went wrong", "[l
     CHECK_FALSE(r.accepted);
     CHECK(StageName(r.stage) == std::string(StageName(c.stage)));
     CHECK_THAT(r.reason, Catch::Contains(c.message));
+    CHECK(r.reason.size() < 3000);  // a script cannot flood the report (or a model's prompt)
   }
 }
 

@@ -246,7 +246,7 @@ TEST_CASE("Bad scene input is reported with names", "[sim]") {
 }
 
 TEST_CASE("Mesh objects collide as convex hulls and concave meshes only when fixed", "[sim][mesh]") {
-  const std::filesystem::path data = std::filesystem::path(__FILE__).parent_path() / "data";
+  const std::filesystem::path data = std::filesystem::path(TASKFORGE_TEST_DATA) / "sim" / "data";
   Sim sim;
   // The cup mesh is 7 cm tall at scale 2 (z from 0 to 0.07): it must come to rest on the table.
   const BodyId cup = sim.AddBody(data / "cup_object.urdf", MakePlanarPose({0.5, 0.0, 0.01}, 0.0));

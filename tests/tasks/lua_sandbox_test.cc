@@ -2,11 +2,11 @@
 
 #include <lua.hpp>
 
-#include <chrono>
 #include <string>
 #include <vector>
 
 #include "lua_sandbox.h"
+#include "taskforge/core/timing.h"
 
 using namespace taskforge::tasks;
 
@@ -31,10 +31,6 @@ ScriptError CallError(LuaSandbox& sandbox, const std::string& source, const char
     return e;
   }
   return ScriptError("no error", "", -1);
-}
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 // Values of math.random(args...) drawn `n` times, as numbers.
@@ -96,9 +92,9 @@ TEST_CASE("LuaSandbox reports syntax and runtime errors with script, function an
 TEST_CASE("LuaSandbox stops endless loops by instruction and wall-clock budgets", "[tasks][sandbox]") {
   std::mt19937_64 rng(1);
   LuaSandbox sandbox("loop.lua", rng);
-  const auto start = std::chrono::steady_clock::now();
+  const taskforge::Stopwatch watch;
   const ScriptError e = CallError(sandbox, "function reset()\n  while true do end\nend", "reset");
-  CHECK(SecondsSince(start) < 5.0);
+  CHECK(watch.seconds() < 5.0);
   const std::string message = e.what();
   CHECK(message.rfind("instruction budget (20000000 instructions) exceeded in reset() at loop.lua:2\n", 0) == 0);
   CHECK(e.line() == 2);
@@ -118,10 +114,10 @@ TEST_CASE("LuaSandbox stops endless loops by instruction and wall-clock budgets"
   lua_pop(sandbox.state(), 1);
 
   LuaSandbox slow("slow.lua", rng, {.instructions_per_call = int64_t(1) << 60, .wall_s_per_call = 0.2});
-  const auto slow_start = std::chrono::steady_clock::now();
+  const taskforge::Stopwatch slow_watch;
   CHECK(LoadError(slow, "local x = 0\nwhile true do x = x + 1 end").rfind(
             "wall-clock budget (0.2 s) exceeded while loading at slow.lua:2", 0) == 0);
-  const double slow_s = SecondsSince(slow_start);
+  const double slow_s = slow_watch.seconds();
   CHECK((slow_s >= 0.2 && slow_s < 1.0));
 }
 

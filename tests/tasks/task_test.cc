@@ -1,11 +1,11 @@
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <cmath>
 
 #include "catalogue.h"
 #include "goals.h"
 #include "taskforge/core/error.h"
+#include "taskforge/core/timing.h"
 #include "taskforge/tasks/task.h"
 #include "lua_sandbox.h"
 
@@ -30,10 +30,6 @@ std::string ResetError(const std::string& code) {
   }
   FAIL("the script was expected to fail");
   return "";
-}
-
-double Seconds(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace
@@ -117,7 +113,7 @@ TEST_CASE("variants pick colour splits and unknown tasks and variants are named"
 }
 
 TEST_CASE("hostile scripts are stopped with a clear error and the process carries on", "[tasks][sandbox]") {
-  const auto start = std::chrono::steady_clock::now();
+  const Stopwatch watch;
   CHECK_THAT(ResetError("function reset(env)\n  while true do end\nend\n"),
              Catch::StartsWith("instruction budget (20000000 instructions) exceeded in reset() at probe.lua:3"));
   CHECK_THAT(ResetError("function reset(env)\n  local t = {}\n  for i = 1, 1e9 do t[i] = string.rep('x', 4096) .. i end\nend\n"),
@@ -130,7 +126,7 @@ TEST_CASE("hostile scripts are stopped with a clear error and the process carrie
              Catch::Contains("stack overflow"));
   CHECK_THAT(ResetError("function reset(env)\n  for i = 1, 1000 do env.add_object('block', env.pose(0.5, 0, 0.02)) end\nend\n"),
              Catch::Contains("object budget exceeded"));
-  CHECK(Seconds(start) < 10.0);
+  CHECK(watch.seconds() < 10.0);
   // The process carries on: a good task still runs.
   CHECK(RunOracleEpisode(ResolveTask("align-box-corner"), EpisodeOptions{}).success);
 }
