@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdlib>
 #include <exception>
 #include <fstream>
@@ -13,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "taskforge/core/timing.h"
 #include "trial.h"
 
 namespace taskforge::generator {
@@ -83,7 +83,7 @@ void CheckConfig(const GenerateConfig& config) {
 
 GenerateSummary RunGeneration(const GenerateConfig& config, LlmClient& client, library::TaskLibrary& library,
                               const std::function<void(const std::string&)>& progress) {
-  const auto start = std::chrono::steady_clock::now();
+  const Stopwatch stopwatch;
   CheckConfig(config);
   std::filesystem::create_directories(config.run_dir);
 
@@ -138,7 +138,7 @@ GenerateSummary RunGeneration(const GenerateConfig& config, LlmClient& client, l
   summary.usage = client.total_usage();
   summary.usage_by_stage = client.usage_by_stage();
   summary.cost_usd = client.estimated_cost_usd();
-  summary.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.wall_s = stopwatch.seconds();
   WriteSummary(summary);
   return summary;
 }
