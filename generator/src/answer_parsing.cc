@@ -1,5 +1,6 @@
 #include "answer_parsing.h"
 
+#include <cctype>
 #include <vector>
 
 namespace taskforge::generator {

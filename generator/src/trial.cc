@@ -1,6 +1,8 @@
 #include "trial.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <random>
 #include <regex>
@@ -15,9 +17,12 @@ namespace {
 // The conversation and decisions of one trial, written to its folder when the trial ends.
 class TrialRecord {
  public:
-  TrialRecord(const std::filesystem::path& dir) : dir_(dir) { std::filesystem::create_directories(dir_); }
+  explicit TrialRecord(const std::filesystem::path& dir) : dir_(dir) { std::filesystem::create_directories(dir_); }
 
+  // Each call's newest prompt and its answers; with the system prompt, logged once, this is the
+  // whole conversation, since the propose-to-repair stages share one chat.
   void Exchange(const std::string& stage, const std::vector<ChatMessage>& sent, const ChatResult& result) {
+    if (log_.empty()) log_.push_back({{"stage", "system"}, {"prompt", sent.front().content}});
     nlohmann::json choices = result.choices;
     log_.push_back({{"stage", stage},
                     {"status", ChatStatusName(result.status)},
@@ -221,7 +226,8 @@ class Trial {
       if (verdict && verdict->contains("accept")) {
         const nlohmann::json& a = (*verdict)["accept"];
         accept = a.is_boolean() ? (a.get<bool>() ? "yes" : "no") : a.is_string() ? a.get<std::string>() : "";
-        std::transform(accept.begin(), accept.end(), accept.begin(), ::tolower);
+        std::transform(accept.begin(), accept.end(), accept.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       }
       const std::string reasons = verdict ? verdict->value("reasons", "") : "";
       if (accept != "yes" && accept != "true") {
