@@ -15,6 +15,11 @@ struct GlobalOptions {
 void AddSimCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
 /// `taskforge tasks`, `run`, `render` and `bench tasks`.
 void AddTaskCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
+/// `taskforge library ...`, `validate` and `bench validate`.
+void AddLibraryCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
+
+/// `taskforge generate` (the LLM task generator).
+void AddGenerateCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
 
 /// `taskforge robot-twin`, `deploy` and `calibrate` (docs/real-robot.md).
 void AddRobotCommands(CLI::App& app, const GlobalOptions& global);

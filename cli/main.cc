@@ -18,12 +18,16 @@ int main(int argc, char** argv) {
   bench.require_subcommand(1);
   taskforge::cli::AddSimCommands(app, global, bench);
   taskforge::cli::AddTaskCommands(app, global, bench);
+  taskforge::cli::AddLibraryCommands(app, global, bench);
+  taskforge::cli::AddGenerateCommands(app, global, bench);
   taskforge::cli::AddRobotCommands(app, global);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);  // exit code 0 for --help, otherwise usage error (non-zero)
+    // --help and --version exit 0, a command's own failure (CLI::RuntimeError) its code, bad usage 2.
+    const int code = app.exit(e);
+    return code == 0 || dynamic_cast<const CLI::RuntimeError*>(&e) ? code : 2;
   } catch (const taskforge::Error& e) {
     std::cerr << "taskforge: error: " << e.what() << "\n";
     return 1;

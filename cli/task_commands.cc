@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "taskforge/core/error.h"
+#include "taskforge/library/library.h"
 #include "taskforge/tasks/task.h"
 #include "taskforge/tasks/tools.h"
 
@@ -20,7 +21,8 @@ struct TaskFlags {
 };
 
 void AddTaskFlags(CLI::App& cmd, TaskFlags& flags) {
-  cmd.add_option("--task", flags.task, "library task name (e.g. put-block-in-bowl-seen-colors) or a .lua file")
+  cmd.add_option("--task", flags.task, "seed task name (e.g. put-block-in-bowl-seen-colors), a task stored in the "
+                                        "task library, or a .lua file")
       ->required();
   cmd.add_option("--seed", flags.seed, "seed of the first episode")->capture_default_str();
   cmd.add_option("--split", flags.split, "colour split: train, val or test")
@@ -40,6 +42,19 @@ tasks::EpisodeOptions ToOptions(const TaskFlags& flags, uint64_t seed) {
 }
 
 void PrintJson(const nlohmann::json& j) { std::cout << j.dump() << std::endl; }
+
+// A seed task or .lua file, else a task stored in the library ($TASKFORGE_LIBRARY or the default
+// path; a library that does not exist yet is not created).
+tasks::TaskSource FindTask(const std::string& name) {
+  try {
+    return tasks::ResolveTask(name);
+  } catch (const Error& not_seed) {
+    const std::filesystem::path db = library::DefaultLibraryPath();
+    if (std::filesystem::path(name).extension() == ".lua" || !std::filesystem::exists(db)) throw;
+    if (const auto stored = library::TaskLibrary(db).Find(name)) return stored->ToTaskSource();
+    throw Error(std::string(not_seed.what()) + "; nor is it in the library " + db.string());
+  }
+}
 
 }  // namespace
 
@@ -78,7 +93,7 @@ void AddTaskCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench
       ->capture_default_str();
   run.add_option("--frames", *frames, "write a picture after every action into DIR/seed_N/");
   run.callback([&global, run_flags, episodes, frames] {
-    const tasks::TaskSource source = tasks::ResolveTask(run_flags->task);
+    const tasks::TaskSource source = FindTask(run_flags->task);
     int successes = 0;
     double reward_sum = 0.0, wall = 0.0;
     nlohmann::json runs = nlohmann::json::array();
@@ -125,7 +140,7 @@ void AddTaskCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench
   AddTaskFlags(render, *render_flags);
   render.add_option("--out", *out, "PNG file to write")->capture_default_str();
   render.callback([&global, render_flags, out] {
-    const tasks::TaskSource source = tasks::ResolveTask(render_flags->task);
+    const tasks::TaskSource source = FindTask(render_flags->task);
     tasks::WriteScenePicture(source, ToOptions(*render_flags, render_flags->seed), *out);
     if (global.json) {
       PrintJson({{"task", source.full_name()}, {"seed", render_flags->seed}, {"out", *out}});

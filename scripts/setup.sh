@@ -12,8 +12,12 @@ packages=(
   libegl-dev libgl-dev libopengl-dev libegl-mesa0 libgl1-mesa-dri
   # task scripts: Lua 5.4 (sandboxed)
   liblua5.4-dev
+  # task library: one SQLite database file (WAL mode) shared by many processes
+  libsqlite3-dev
   # images, JSON, command line, tests
   libstb-dev nlohmann-json3-dev libcli11-dev catch2
+  # the language-model client (HTTPS to OpenAI-compatible APIs) and, for its tests, a loopback HTTP server
+  libcurl4-openssl-dev libcpp-httplib-dev
   # real robot: ChArUco camera calibration (OpenCV 4.6 with the contrib aruco module)
   libopencv-dev libopencv-contrib-dev
 )

@@ -180,6 +180,17 @@ const std::string& Episode::failure() const { return impl_->failure; }
 const std::vector<std::string>& Episode::script_output() const { return impl_->printed; }
 sim::Sim& Episode::sim() { return *impl_->sim; }
 
+SceneLayout Episode::layout() const {
+  const SceneContext& c = impl_->context;
+  SceneLayout layout;
+  for (sim::BodyId id : impl_->sim->objects()) {
+    if (!c.objects.count(id) || c.parked.count(id)) continue;
+    layout.objects.push_back({id, c.assets.at(id), c.fixed.count(id) != 0});
+  }
+  for (const Goal& goal : c.goals) layout.targets.insert(layout.targets.end(), goal.targets.begin(), goal.targets.end());
+  return layout;
+}
+
 OracleRun RunOracleEpisode(const TaskSource& task, const EpisodeOptions& options,
                            const std::function<void(Episode&, int action)>& observer) {
   OracleRun run;

@@ -211,6 +211,7 @@ int AddRope(lua_State* L, SceneContext& c) {
     if (!beads.empty()) c.sim->AddPointJoint(beads.back(), {0, 0, spacing}, id, {0, 0, 0}, 100.0);
     beads.push_back(id);
     c.objects.insert(id);
+    c.assets[id] = bead.name;
     c.symmetries[id] = 0.0;
   }
   c.oracle_view.reset();

@@ -131,6 +131,8 @@ int AddObject(lua_State* L, SceneContext& c) {
   if (!entry.parameters.empty()) options.replacements = TemplateValues(entry, numbers, strings);
   const sim::BodyId id = c.sim->AddBody(entry.urdf, pose, options);
   c.objects.insert(id);
+  c.assets[id] = entry.name;
+  if (options.fixed) c.fixed.insert(id);
   c.symmetries[id] = symmetry;
   c.oracle_view.reset();
   lua_pushinteger(L, id);

@@ -54,6 +54,8 @@ struct SceneContext {
 
   std::vector<Goal> goals;
   std::set<sim::BodyId> objects;                ///< everything the script spawned
+  std::map<sim::BodyId, std::string> assets;    ///< the catalogue asset of each spawned object
+  std::set<sim::BodyId> fixed;                  ///< the spawned objects that are static
   std::map<sim::BodyId, double> symmetries;     ///< from the catalogue [rad]
   std::optional<Heightmap> oracle_view;         ///< cached for random_pose; reset on changes
   std::map<sim::BodyId, size_t> parked;         ///< objects moved off the table, and their slots

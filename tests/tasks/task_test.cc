@@ -179,3 +179,24 @@ TEST_CASE("env:method() and env.method() both work and math.random follows the s
   Episode c(Script(code), options);
   CHECK(c.script_output() != a.script_output());
 }
+
+TEST_CASE("an episode's layout lists spawned objects with their assets and the goal targets", "[tasks][layout]") {
+  const std::string code = R"(
+function reset(env)
+  local bowl = env.pose(0.6, 0.1, 0)
+  env.add_object("bowl", bowl, {fixed = true})
+  local block = env.add_object("block", env.pose(0.4, -0.1, 0.02), {size = {0.04, 0.04, 0.04}})
+  local parked = env.add_object("block", env.pose(0.5, 0.2, 0.02), {size = {0.04, 0.04, 0.04}})
+  env.park(parked)
+  env.add_goal{objects = {block}, targets = {bowl}, language = "put the block in the bowl"}
+end)";
+  Episode episode(Script(kHeader + code), EpisodeOptions{});
+  const SceneLayout layout = episode.layout();
+  REQUIRE(layout.objects.size() == 2);  // the parked block is left out
+  CHECK(layout.objects[0].asset == "bowl");
+  CHECK(layout.objects[0].fixed);
+  CHECK(layout.objects[1].asset == "block");
+  CHECK_FALSE(layout.objects[1].fixed);
+  REQUIRE(layout.targets.size() == 1);
+  CHECK(layout.targets[0].translation().isApprox(Vec3(0.6, 0.1, 0)));
+}

@@ -92,6 +92,17 @@ struct EpisodeStats {
   int actions = 0;
 };
 
+/// What reset() built, for the validator's sanity checks (world frame, metres).
+struct SceneLayout {
+  struct Object {
+    sim::BodyId body = 0;
+    std::string asset;  ///< catalogue name, e.g. "block"
+    bool fixed = false;
+  };
+  std::vector<Object> objects;  ///< every object spawned and not parked, in spawn order
+  std::vector<Pose> targets;    ///< the remaining goals' target poses (zone goals: zone centres)
+};
+
 class Episode {
  public:
   /// Builds a fresh world and runs the script's reset(env) in a new sandbox.
@@ -128,6 +139,8 @@ class Episode {
   const std::vector<std::string>& script_output() const;
 
   sim::Sim& sim();
+  /// The scene as built so far (call it right after reset for the whole goal list).
+  SceneLayout layout() const;
 
  private:
   struct Impl;
