@@ -2,6 +2,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <sstream>
 
@@ -55,6 +56,17 @@ std::string FingerprintHash(const std::string& source) {
   std::ostringstream out;
   out << std::hex << hash;
   return out.str();
+}
+
+// Names become file names on export: letters, digits, '-' and '_' only (no paths, no dots).
+void CheckTaskName(const std::string& name) {
+  constexpr size_t kMaxName = 80;
+  const bool ok = !name.empty() && name.size() <= kMaxName && name.front() != '-' &&
+                  std::all_of(name.begin(), name.end(), [](unsigned char c) {
+                    return std::isalnum(c) || c == '-' || c == '_';
+                  });
+  TF_THROW_UNLESS(ok, "task name '", name, "' is not allowed: use 1 to ", kMaxName,
+                  " letters, digits, '-' and '_' (e.g. \"stack-blocks-by-colour\"), not starting with '-'");
 }
 
 std::string ToJsonArray(const std::vector<std::string>& names) { return nlohmann::json(names).dump(); }
@@ -195,7 +207,7 @@ TaskLibrary& TaskLibrary::operator=(TaskLibrary&&) noexcept = default;
 const std::filesystem::path& TaskLibrary::path() const { return impl_->db->path(); }
 
 int64_t TaskLibrary::Impl::Insert(const TaskRecord& t) {
-  TF_THROW_UNLESS(!t.name.empty(), "a task needs a name");
+  CheckTaskName(t.name);
   TF_THROW_UNLESS(!t.source.empty(), "task '", t.name, "' has no Lua source");
   Statement s = db->Prepare(std::string("INSERT INTO tasks (name, description, source, origin, parents, prompt_mode, "
                                         "model, assets, fingerprint, created_at, updated_at) VALUES "
@@ -210,6 +222,7 @@ int64_t TaskLibrary::Impl::Insert(const TaskRecord& t) {
 }
 
 void TaskLibrary::Add(const TaskRecord& task, const AddOptions& options) {
+  CheckTaskName(task.name);
   Database& db = *impl_->db;
   Transaction transaction(db);
   Statement same = db.Prepare("SELECT id, created_at FROM tasks WHERE name = ?");
@@ -231,7 +244,7 @@ void TaskLibrary::Add(const TaskRecord& task, const AddOptions& options) {
       const std::string existing = similar.Text(0);
       throw DuplicateError("task '" + task.name + "' has the same scene and goal structure as the library's '" +
                                existing + "' (the scripts differ only in names, numbers, strings or comments); "
-                               "change what the task builds or asks for, or add it as a variant of '" + existing + "'",
+                               "change what the task builds or asks for (or store it anyway: --allow-similar)",
                            existing);
     }
   }

@@ -95,6 +95,11 @@ TEST_CASE("a new library holds the seed tasks and stores a task's whole record",
   CHECK(stats.validations == 2);
   CHECK(stats.schema_version == 1);
 
+  for (const char* bad : {"../escape", "a/b", "", "-flag", "dots.lua"}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(lib.Add(MakeTask(bad)), Catch::Contains("is not allowed"));
+  }
+
   CHECK(lib.Remove("stack-two"));
   CHECK_FALSE(lib.Remove("stack-two"));
   CHECK_FALSE(lib.Find("stack-two").has_value());
