@@ -12,6 +12,8 @@ packages=(
   libegl-dev libgl-dev libopengl-dev libegl-mesa0 libgl1-mesa-dri
   # task scripts: Lua 5.4 (sandboxed)
   liblua5.4-dev
+  # demonstration datasets: zstd-compressed episode files, animated GIF pictures of episodes
+  libzstd-dev libgif-dev
   # images, JSON, command line, tests
   libstb-dev nlohmann-json3-dev libcli11-dev catch2
 )

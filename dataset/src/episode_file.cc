@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -81,21 +82,9 @@ json InfoJson(const EpisodeInfo& info) {
           {"cameras", cameras}, {"bounds", BoundsJson(info.bounds)}, {"height_unit_m", kHeightUnitM}};
 }
 
-// Sizes of a frame's planes before compression.
+// Sizes of a frame's parts before compression.
 size_t FusedBytes(const WorkspaceBounds& b) { return size_t(b.rows()) * b.cols() * 5; }  // RGB + 2 height bytes
 size_t CameraBytes(const CameraConfig& c) { return size_t(c.width) * c.height * 7; }    // RGB + 4 depth bytes
-
-// Interleaved channels -> planes, and back; `lanes` bytes per element.
-void ToPlanes(const uint8_t* src, size_t count, int lanes, uint8_t* dst) {
-  for (size_t i = 0; i < count; ++i) {
-    for (int k = 0; k < lanes; ++k) dst[size_t(k) * count + i] = src[i * lanes + k];
-  }
-}
-void FromPlanes(const uint8_t* src, size_t count, int lanes, uint8_t* dst) {
-  for (size_t i = 0; i < count; ++i) {
-    for (int k = 0; k < lanes; ++k) dst[i * lanes + k] = src[size_t(k) * count + i];
-  }
-}
 
 Bytes FramePayload(const Frame& frame, const EpisodeInfo& info, bool raw) {
   const WorkspaceBounds& b = info.bounds;
@@ -103,16 +92,12 @@ Bytes FramePayload(const Frame& frame, const EpisodeInfo& info, bool raw) {
   TF_DEMAND(frame.color.height == b.rows() && frame.color.width == b.cols() && frame.color.channels == 3);
   TF_DEMAND(frame.height.height == b.rows() && frame.height.width == b.cols());
   Bytes out(FusedBytes(b));
-  ToPlanes(frame.color.data.data(), cells, 3, out.data());
-  std::vector<uint16_t> codes(cells);
-  for (size_t i = 0; i < cells; ++i) {
-    const double code = std::round(std::max(0.0f, frame.height.data[i]) / kHeightUnitM);
-    codes[i] = uint16_t(std::min(code, 65535.0));
-  }
+  std::copy(frame.color.data.begin(), frame.color.data.end(), out.begin());
   uint8_t* height = out.data() + cells * 3;
   for (size_t i = 0; i < cells; ++i) {
-    height[i] = uint8_t(codes[i] & 0xFF);
-    height[cells + i] = uint8_t(codes[i] >> 8);
+    const double code = std::min(std::round(std::max(0.0f, frame.height.data[i]) / kHeightUnitM), 65535.0);
+    height[2 * i] = uint8_t(uint16_t(code) & 0xFF);
+    height[2 * i + 1] = uint8_t(uint16_t(code) >> 8);
   }
   if (!raw) return out;
   TF_DEMAND(frame.cameras.size() == info.cameras.size());
@@ -122,9 +107,9 @@ Bytes FramePayload(const Frame& frame, const EpisodeInfo& info, bool raw) {
     TF_DEMAND(f.color.data.size() == pixels * 3 && f.depth.data.size() == pixels);
     const size_t at = out.size();
     out.resize(at + CameraBytes(info.cameras[c]));
-    ToPlanes(f.color.data.data(), pixels, 3, out.data() + at);
-    static_assert(sizeof(float) == 4);
-    ToPlanes(reinterpret_cast<const uint8_t*>(f.depth.data.data()), pixels, 4, out.data() + at + pixels * 3);
+    std::copy(f.color.data.begin(), f.color.data.end(), out.begin() + long(at));
+    static_assert(sizeof(float) == 4 && std::endian::native == std::endian::little);
+    std::memcpy(out.data() + at + pixels * 3, f.depth.data.data(), pixels * 4);
   }
   return out;
 }
@@ -292,11 +277,11 @@ Frame DecodeFrame(const Bytes& compressed, const Extent& extent, const EpisodeIn
   const size_t cells = size_t(b.rows()) * b.cols();
   Frame frame;
   frame.color = ColorImage(b.rows(), b.cols(), 3);
-  FromPlanes(payload.data(), cells, 3, frame.color.data.data());
+  std::copy(payload.begin(), payload.begin() + long(cells * 3), frame.color.data.begin());
   frame.height = HeightImage(b.rows(), b.cols(), 1);
   const uint8_t* height = payload.data() + cells * 3;
   for (size_t i = 0; i < cells; ++i) {
-    frame.height.data[i] = float(double(height[i] | (uint16_t(height[cells + i]) << 8)) * kHeightUnitM);
+    frame.height.data[i] = float(double(height[2 * i] | (uint16_t(height[2 * i + 1]) << 8)) * kHeightUnitM);
   }
   if (!raw) return frame;
   size_t at = FusedBytes(b);
@@ -304,9 +289,9 @@ Frame DecodeFrame(const Bytes& compressed, const Extent& extent, const EpisodeIn
     const size_t pixels = size_t(c.width) * c.height;
     RgbdFrame& f = frame.cameras.emplace_back();
     f.color = ColorImage(c.height, c.width, 3);
-    FromPlanes(payload.data() + at, pixels, 3, f.color.data.data());
+    std::copy(payload.begin() + long(at), payload.begin() + long(at + pixels * 3), f.color.data.begin());
     f.depth = DepthImage(c.height, c.width, 1);
-    FromPlanes(payload.data() + at + pixels * 3, pixels, 4, reinterpret_cast<uint8_t*>(f.depth.data.data()));
+    std::memcpy(f.depth.data.data(), payload.data() + at + pixels * 3, pixels * 4);
     at += CameraBytes(c);
   }
   return frame;
