@@ -265,12 +265,20 @@ Frame DatasetReader::ReadFrame(int episode, int step) const {
                      e.file + " step " + std::to_string(step));
 }
 
-std::vector<Frame> DatasetReader::ReadEpisode(int episode) const {
-  std::vector<Frame> frames;
+Step DatasetReader::ReadStep(int episode, int step) const {
+  Step out;
+  out.frame = ReadFrame(episode, step);
+  out.label = ReadInfo(episode).steps.at(size_t(step));
+  return out;
+}
+
+Episode DatasetReader::ReadEpisode(int episode) const {
+  Episode out;
+  out.info = ReadInfo(episode);
   for (int step = 0; step < index_.episodes.at(size_t(episode)).frames; ++step) {
-    frames.push_back(ReadFrame(episode, step));
+    out.frames.push_back(ReadFrame(episode, step));
   }
-  return frames;
+  return out;
 }
 
 std::string DatasetReader::Verify(int episode) const {

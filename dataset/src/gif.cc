@@ -100,8 +100,9 @@ void WriteEpisodeGif(const std::filesystem::path& dataset_dir, const std::string
                      const std::string& assets_dir) {
   const DatasetReader reader(dataset_dir);
   const int episode = reader.Find(episode_id);
-  const EpisodeInfo info = reader.ReadInfo(episode);
-  const std::vector<Frame> frames = reader.ReadEpisode(episode);
+  const Episode stored = reader.ReadEpisode(episode);
+  const EpisodeInfo& info = stored.info;
+  const std::vector<Frame>& frames = stored.frames;
   std::vector<ColorImage> cameras;
   if (!frames.front().cameras.empty()) {
     for (const Frame& f : frames) cameras.push_back(f.cameras.front().color);

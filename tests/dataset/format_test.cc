@@ -112,7 +112,10 @@ TEST_CASE("episodes round-trip through the writer, index and reader", "[dataset]
     CHECK(got.steps[0].action->place_pixel == want.steps[0].action->place_pixel);
     CHECK(got.steps[0].action->place_yaw == want.steps[0].action->place_yaw);
     CHECK(got.cameras.size() == want.cameras.size());
-    const std::vector<Frame> read = reader.ReadEpisode(episode);
+    const std::vector<Frame> read = reader.ReadEpisode(episode).frames;
+    const Step step = reader.ReadStep(episode, 0);
+    CHECK(step.label.language_goal == "put the block in the fixture");
+    CHECK(step.frame.color.data == frames[0].color.data);
     REQUIRE(read.size() == 2);
     for (size_t s = 0; s < 2; ++s) {
       CHECK(read[s].color.data == frames[s].color.data);

@@ -75,6 +75,18 @@ struct EpisodeInfo {
   WorkspaceBounds bounds;
 };
 
+/// One step as a trainer samples it.
+struct Step {
+  StepLabel label;
+  Frame frame;
+};
+
+/// A whole episode.
+struct Episode {
+  EpisodeInfo info;
+  std::vector<Frame> frames;  ///< one per info.steps entry
+};
+
 /// Where an episode's parts lie in its file.
 struct Extent {
   uint64_t offset = 0;  ///< [bytes] from the start of the file
@@ -165,8 +177,10 @@ class DatasetReader {
   /// One step's pictures: reads one compressed frame, checks its CRC and zstd checksum.
   /// @throws Error naming the file and step on any mismatch.
   Frame ReadFrame(int episode, int step) const;
-  /// All frames of an episode, in order.
-  std::vector<Frame> ReadEpisode(int episode) const;
+  /// One step's labels and pictures (ReadInfo + ReadFrame; a trainer may cache ReadInfo instead).
+  Step ReadStep(int episode, int step) const;
+  /// The labels and all frames of an episode.
+  Episode ReadEpisode(int episode) const;
   /// Checks the whole file against the index (size, CRC, every frame). Empty when fine.
   std::string Verify(int episode) const;
 
