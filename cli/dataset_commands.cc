@@ -83,8 +83,8 @@ void AddDemosCommand(CLI::App& app, const GlobalOptions& global) {
     } else if (!global.quiet) {
       std::cout << std::fixed << std::setprecision(2) << report.episodes << " episodes (" << report.attempts
                 << " attempts, " << report.failed_slots << " slots failed, " << report.skipped_slots
-                << " already done), " << report.frames << " frames, " << report.bytes_per_frame / 1e6
-                << " MB/frame, " << report.episodes_per_s << " episodes/s, " << report.wall_s << " s; "
+                << " already done), " << report.frames << " frames, " << report.bytes_per_frame / 1e3
+                << " kB/frame, " << report.episodes_per_s << " episodes/s, " << report.wall_s << " s; "
                 << config.out.string() << " now holds " << report.dataset_episodes << " episodes\n";
     }
   });
@@ -127,7 +127,8 @@ void AddDatasetGroup(CLI::App& app, const GlobalOptions& global) {
       if (!global.json) {
         std::cout << std::left << std::setw(40) << task << std::right << std::setw(6) << r.episodes << " episodes"
                   << std::setw(8) << r.frames << " frames" << std::fixed << std::setprecision(1) << std::setw(10)
-                  << double(r.bytes) / 1e6 << " MB\n";
+                  << double(r.bytes) / 1e3 << " kB" << std::setw(8)
+                  << (r.frames ? double(r.bytes) / 1e3 / double(r.frames) : 0.0) << " kB/frame\n";
       }
     }
     const double per_frame = total.frames ? double(total.bytes) / double(total.frames) : 0.0;
@@ -140,8 +141,7 @@ void AddDatasetGroup(CLI::App& app, const GlobalOptions& global) {
       PrintJson(j);
     } else {
       std::cout << "total: " << total.episodes << " episodes, " << total.frames << " frames, " << std::setprecision(1)
-                << double(total.bytes) / 1e6 << " MB (" << std::setprecision(3) << per_frame / 1e6
-                << " MB/frame), split " << index.manifest.split << ", " << index.failed.size() << " failed slots, "
+                << double(total.bytes) / 1e6 << " MB (" << per_frame / 1e3 << " kB/frame), split " << index.manifest.split << ", " << index.failed.size() << " failed slots, "
                 << corrupt.size() << " problems\n";
     }
     TF_THROW_UNLESS(corrupt.empty(), corrupt.size(), " corrupt or truncated file(s) in ", *dir);
