@@ -57,7 +57,7 @@ void AddDemosCommand(CLI::App& app, const GlobalOptions& global) {
   demos.add_option("--shard", flags->shard, "do shard I of N (I/N) of the slots; N runs fill one dataset")
       ->capture_default_str();
   demos.add_flag("--resume", c.resume, "continue an interrupted run: skip finished slots, redo corrupt ones");
-  demos.add_flag("--raw", c.raw, "also store the agent cameras' RGB-D (about 25x larger)");
+  demos.add_flag("--raw", c.raw, "also store the agent cameras' RGB-D (about 100x larger)");
   demos.add_option("--level", c.compression_level, "zstd level")->check(CLI::Range(1, 19))->capture_default_str();
   demos.add_option("--library", flags->library, "task folder (default: $TASKFORGE_TASKS or the source tree's)");
   demos.add_option("--assets", c.assets_dir, "assets directory (default: $TASKFORGE_ASSETS or the source tree's)");

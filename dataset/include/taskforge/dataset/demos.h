@@ -23,7 +23,7 @@ struct DemoConfig {
   int shard = 0;                   ///< this run does the slots s with s % shards == shard,
   int shards = 1;                  ///<   numbering slots task by task in `tasks` order
   bool resume = false;             ///< skip slots already done; redo corrupt ones (reported)
-  bool raw = false;                ///< also store the agent cameras' RGB-D (about 25x larger)
+  bool raw = false;                ///< also store the agent cameras' RGB-D (~0.35 MB a frame, ~100x)
   int compression_level = 3;       ///< zstd level (1 fastest .. 19 smallest)
   std::filesystem::path library_dir;  ///< task library; empty: tasks::DefaultLibraryDir()
   std::string assets_dir;          ///< empty: $TASKFORGE_ASSETS or the source tree's
