@@ -139,28 +139,42 @@ void DatasetWriter::WriteFailedSlot(const FailedSlot& failed) const {
   WriteFileAtomically(path, FailedJson(failed).dump() + "\n");
 }
 
-SlotState CheckSlot(const fs::path& dir, const std::string& task, int slot, std::string* problem) {
-  const fs::path episode = dir / DatasetWriter::EpisodeFile(task, slot);
-  const fs::path failed = dir / DatasetWriter::FailedFile(task, slot);
+namespace {
+
+// Reads and checks a slot's files; fills `entry` or `failed` by what it finds.
+SlotState InspectSlot(const fs::path& dir, const std::string& task, int slot, IndexEntry* entry, FailedSlot* failed,
+                      std::string* problem) {
+  const std::string episode_file = DatasetWriter::EpisodeFile(task, slot);
+  const fs::path failed_path = dir / DatasetWriter::FailedFile(task, slot);
   try {
-    if (fs::exists(episode)) {
-      const IndexEntry entry = CheckEpisodeFile(ReadFileBytes(episode), episode.string());
-      TF_THROW_UNLESS(entry.task == task && entry.slot == slot, episode.string(), " holds ", entry.task, " slot ",
-                      entry.slot, ", not ", task, " slot ", slot);
+    if (fs::exists(dir / episode_file)) {
+      IndexEntry found = CheckEpisodeFile(ReadFileBytes(dir / episode_file), (dir / episode_file).string());
+      TF_THROW_UNLESS(found.task == task && found.slot == slot, (dir / episode_file).string(), " holds ", found.task,
+                      " slot ", found.slot, ", not ", task, " slot ", slot);
+      found.id = task + "/" + SlotName(slot);
+      found.file = episode_file;
+      if (entry) *entry = std::move(found);
       return SlotState::kEpisode;
     }
-    if (fs::exists(failed)) {
-      const FailedSlot f = FailedFrom(ReadJson(failed));
-      TF_THROW_UNLESS(f.task == task && f.slot == slot, failed.string(), " is for another slot");
+    if (fs::exists(failed_path)) {
+      FailedSlot found = FailedFrom(ReadJson(failed_path));
+      TF_THROW_UNLESS(found.task == task && found.slot == slot, failed_path.string(), " is for another slot");
+      if (failed) *failed = std::move(found);
       return SlotState::kFailed;
     }
     return SlotState::kMissing;
   } catch (const Error& e) {
     if (problem) *problem = e.what();
   } catch (const json::exception& e) {
-    if (problem) *problem = failed.string() + ": malformed: " + e.what();
+    if (problem) *problem = failed_path.string() + ": malformed: " + e.what();
   }
   return SlotState::kCorrupt;
+}
+
+}  // namespace
+
+SlotState CheckSlot(const fs::path& dir, const std::string& task, int slot, std::string* problem) {
+  return InspectSlot(dir, task, slot, nullptr, nullptr, problem);
 }
 
 Index BuildIndex(const fs::path& dir) {
@@ -169,18 +183,11 @@ Index BuildIndex(const fs::path& dir) {
   for (const std::string& task : index.manifest.tasks) {
     for (int slot = 0; slot < index.manifest.episodes_per_task; ++slot) {
       std::string problem;
-      switch (CheckSlot(dir, task, slot, &problem)) {
-        case SlotState::kEpisode: {
-          const std::string file = DatasetWriter::EpisodeFile(task, slot);
-          IndexEntry entry = CheckEpisodeFile(ReadFileBytes(dir / file), file);
-          entry.id = task + "/" + SlotName(slot);
-          entry.file = file;
-          index.episodes.push_back(std::move(entry));
-          break;
-        }
-        case SlotState::kFailed:
-          index.failed.push_back(FailedFrom(ReadJson(dir / DatasetWriter::FailedFile(task, slot))));
-          break;
+      IndexEntry entry;
+      FailedSlot failed;
+      switch (InspectSlot(dir, task, slot, &entry, &failed, &problem)) {
+        case SlotState::kEpisode: index.episodes.push_back(std::move(entry)); break;
+        case SlotState::kFailed: index.failed.push_back(std::move(failed)); break;
         case SlotState::kCorrupt: index.problems.push_back(problem); break;
         case SlotState::kMissing: break;
       }

@@ -2,12 +2,14 @@
 #include <gif_lib.h>
 
 #include <cstdio>
+#include <cstring>
 
 #include "binary_io.h"
 #include "recording.h"
 #include "taskforge/core/error.h"
 #include "taskforge/dataset/dataset.h"
 #include "taskforge/dataset/demos.h"
+#include "worker_pool.h"
 
 namespace taskforge::dataset {
 namespace {
@@ -93,6 +95,49 @@ void WriteGif(const std::filesystem::path& path, const std::vector<ColorImage>& 
   std::filesystem::rename(temp, path);
 }
 
+// Replays the episode from its seed (the simulation is deterministic; the stored maps check it) for
+// the front camera's pictures. It runs in a worker process, so the caller never starts a renderer
+// (whose threads would stop it from forking demo workers later).
+std::vector<ColorImage> ReplayFrontCamera(const EpisodeInfo& info, const std::vector<Frame>& frames,
+                                          const std::string& episode_id, const std::filesystem::path& library_dir,
+                                          const std::string& assets_dir) {
+  std::string pictures;  // int32 width, int32 height, then the front camera's colour images back to back
+  RunInWorkers(
+      1, {0},
+      [&](int) {
+        tasks::EpisodeOptions options;
+        options.seed = info.seed;
+        options.split = ParseSplit(info.split);
+        options.sim.assets_dir = assets_dir;
+        std::string out(2 * sizeof(int32_t), '\0');
+        const RecordedEpisode replay = RecordOracleEpisode(
+            tasks::ResolveTask(info.task, library_dir), options, false, [&](const Observation& obs, int) {
+              const ColorImage& c = obs.frames.front().color;
+              const int32_t size[2] = {c.width, c.height};
+              out.replace(0, sizeof size, reinterpret_cast<const char*>(size), sizeof size);
+              out.append(reinterpret_cast<const char*>(c.data.data()), c.data.size());
+            });
+        bool same = replay.frames.size() == frames.size();
+        for (size_t i = 0; same && i < frames.size(); ++i) same = replay.frames[i].color.data == frames[i].color.data;
+        TF_THROW_UNLESS(same, "replaying ", episode_id, " (seed ", info.seed, ") did not reproduce the stored episode",
+                        " (another task script or build?); make the dataset with --raw to keep the cameras");
+        return out;
+      },
+      [&](int, const std::string& result) { pictures = result; });
+  int32_t size[2] = {0, 0};
+  TF_DEMAND(pictures.size() >= sizeof size);
+  std::memcpy(size, pictures.data(), sizeof size);
+  const size_t bytes = size_t(size[0]) * size_t(size[1]) * 3;
+  TF_DEMAND(pictures.size() == sizeof size + bytes * frames.size());
+  std::vector<ColorImage> cameras;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    ColorImage& c = cameras.emplace_back(size[1], size[0], 3);
+    const auto first = pictures.begin() + long(sizeof size + i * bytes);
+    std::copy(first, first + long(bytes), c.data.begin());
+  }
+  return cameras;
+}
+
 }  // namespace
 
 void WriteEpisodeGif(const std::filesystem::path& dataset_dir, const std::string& episode_id,
@@ -107,18 +152,7 @@ void WriteEpisodeGif(const std::filesystem::path& dataset_dir, const std::string
   if (!frames.front().cameras.empty()) {
     for (const Frame& f : frames) cameras.push_back(f.cameras.front().color);
   } else {
-    // Replay the episode from its seed: the simulation is deterministic, and the stored maps check it.
-    tasks::EpisodeOptions options;
-    options.seed = info.seed;
-    options.split = ParseSplit(info.split);
-    options.sim.assets_dir = assets_dir;
-    const RecordedEpisode replay = RecordOracleEpisode(
-        tasks::ResolveTask(info.task, library_dir), options, false,
-        [&](const Observation& obs, int) { cameras.push_back(obs.frames.front().color); });
-    bool same = replay.frames.size() == frames.size();
-    for (size_t i = 0; same && i < frames.size(); ++i) same = replay.frames[i].color.data == frames[i].color.data;
-    TF_THROW_UNLESS(same, "replaying ", episode_id, " (seed ", info.seed, ") did not reproduce the stored episode",
-                    " (another task script or build?); make the dataset with --raw to keep the cameras");
+    cameras = ReplayFrontCamera(info, frames, episode_id, library_dir, assets_dir);
   }
   std::vector<ColorImage> pictures;
   double total = 0.0;

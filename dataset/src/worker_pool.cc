@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <filesystem>
+#include <iterator>
 
 #include "taskforge/core/error.h"
 
@@ -78,6 +80,12 @@ std::string DeathOf(pid_t pid) {
 void RunInWorkers(int jobs, const std::vector<int>& units, const std::function<std::string(int unit)>& work,
                   const std::function<void(int unit, const std::string& result)>& on_result) {
   TF_THROW_UNLESS(jobs >= 1, "--jobs must be at least 1, not ", jobs);
+  // A child of a threaded process inherits other threads' locks held forever (Mesa's llvmpipe
+  // starts threads with the first render): refuse rather than hang.
+  const auto threads = std::distance(std::filesystem::directory_iterator("/proc/self/task"),
+                                     std::filesystem::directory_iterator{});
+  TF_THROW_UNLESS(threads == 1, "cannot start worker processes: this process already runs ", threads,
+                  " threads (has it rendered or simulated something?); start workers before that");
   std::vector<Worker> workers;
   const size_t count = std::min(size_t(jobs), units.size());
   for (size_t i = 0; i < count; ++i) {

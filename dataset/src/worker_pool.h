@@ -1,6 +1,7 @@
 #pragma once
 // Work units run in forked worker processes, so each has its own simulator, renderer and Lua
-// state. Fork happens before the parent touches EGL or Bullet (it never does here).
+// state. The parent must not have started threads (it must not have rendered): RunInWorkers
+// refuses to fork then, as a child could inherit a lock held by another thread and hang.
 
 #include <functional>
 #include <string>

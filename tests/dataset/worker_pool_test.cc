@@ -5,7 +5,9 @@
 
 #include <csignal>
 #include <map>
+#include <future>
 #include <stdexcept>
+#include <thread>
 
 #include "taskforge/core/error.h"
 #include "worker_pool.h"
@@ -52,4 +54,13 @@ TEST_CASE("a worker that dies is reported with its signal", "[dataset][workers]"
                         },
                         [](int, const std::string&) {}),
                     Catch::Contains("running unit 1") && Catch::Contains("signal 9"));
+}
+
+TEST_CASE("workers are refused in a process that already runs threads", "[dataset][workers]") {
+  std::promise<void> stop;
+  std::thread other([done = stop.get_future()]() mutable { done.wait(); });
+  CHECK_THROWS_WITH(RunInWorkers(1, {0}, [](int) { return std::string("ok"); }, [](int, const std::string&) {}),
+                    Catch::Contains("already runs 2 threads"));
+  stop.set_value();
+  other.join();
 }
