@@ -49,8 +49,10 @@ struct DemoReport {
 /// Called after every finished slot (in the parent process).
 using DemoProgress = std::function<void(const DemoReport& so_far)>;
 
-/// Runs the demos. @throws Error for bad config, an unknown task, a folder made with other settings,
-/// slots already present without `resume`, or a worker that failed (the others' work is kept).
+/// Runs the demos in forked workers; call it before this process renders or simulates anything.
+/// @throws Error for bad config, an unknown task, a folder made with other settings, slots already
+/// present without `resume`, a process that already runs threads, or a worker that failed (the
+/// others' finished slots are kept).
 DemoReport GenerateDemos(const DemoConfig& config, const DemoProgress& progress = {});
 
 /// "all" -> every library task (each variant of tasks that have them); otherwise a comma-separated
