@@ -33,13 +33,14 @@ std::string ProgressBar::FormatDuration(double seconds) {
 
 void ProgressBar::Update(long done, const std::string& detail) {
   if (!enabled_) return;
+  if (first_done_ < 0) first_done_ = done;  // units done before this run (resumed) don't count in the rate
   const auto now = std::chrono::steady_clock::now();
   const double since_draw = std::chrono::duration<double>(now - last_draw_).count();
   const bool finished = done >= total_;
   if (!finished && since_draw < (terminal_ ? 0.1 : 10.0)) return;
   last_draw_ = now;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
-  const double rate = elapsed > 0 ? double(done) / elapsed : 0.0;
+  const double rate = elapsed > 0 ? double(done - first_done_) / elapsed : 0.0;
   const double eta = rate > 0 ? double(total_ - done) / rate : -1.0;
   constexpr int kWidth = 24;
   const int filled = total_ > 0 ? int(kWidth * std::min(1.0, double(done) / double(total_))) : kWidth;

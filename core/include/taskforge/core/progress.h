@@ -18,7 +18,8 @@ class ProgressBar {
   ProgressBar& operator=(const ProgressBar&) = delete;
 
   /// Reports `done` units finished and `detail` (e.g. "12 attempts"); draws at most 10 times a
-  /// second on a terminal, every 10 s elsewhere, and always when done == total.
+  /// second on a terminal, every 10 s elsewhere, and always when done == total. The rate counts
+  /// units from the first report on (units already done when a run resumes don't inflate it).
   void Update(long done, const std::string& detail = {});
   /// Ends the bar's line (further updates start a new one).
   void Finish();
@@ -29,6 +30,7 @@ class ProgressBar {
  private:
   std::string label_, unit_;
   long total_;
+  long first_done_ = -1;  ///< `done` at the first Update
   bool enabled_, terminal_, drawn_ = false;
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
