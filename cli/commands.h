@@ -24,4 +24,7 @@ void AddGenerateCommands(CLI::App& app, const GlobalOptions& global, CLI::App& b
 /// `taskforge robot-twin`, `deploy` and `calibrate` (docs/real-robot.md).
 void AddRobotCommands(CLI::App& app, const GlobalOptions& global);
 
+/// `taskforge demos` and `taskforge dataset info|index|gif`.
+void AddDatasetCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
+
 }  // namespace taskforge::cli

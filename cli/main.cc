@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   taskforge::cli::AddLibraryCommands(app, global, bench);
   taskforge::cli::AddGenerateCommands(app, global, bench);
   taskforge::cli::AddRobotCommands(app, global);
+  taskforge::cli::AddDatasetCommands(app, global, bench);
 
   try {
     app.parse(argc, argv);

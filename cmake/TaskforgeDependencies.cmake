@@ -28,3 +28,7 @@ pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 # OpenCV 4.6 (core, imgproc, calib3d, and aruco from the contrib modules) for ChArUco camera
 # calibration; private to realrobot/.
 find_package(OpenCV 4 REQUIRED COMPONENTS core imgproc calib3d aruco)
+
+# Demonstration datasets: zstd compression and GIF pictures; private to dataset/.
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+find_package(GIF 5 REQUIRED)

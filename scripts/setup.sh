@@ -14,6 +14,8 @@ packages=(
   liblua5.4-dev
   # task library: one SQLite database file (WAL mode) shared by many processes
   libsqlite3-dev
+  # demonstration datasets: zstd-compressed episode files, animated GIF pictures of episodes
+  libzstd-dev libgif-dev
   # images, JSON, command line, tests
   libstb-dev nlohmann-json3-dev libcli11-dev catch2
   # the language-model client (HTTPS to OpenAI-compatible APIs) and, for its tests, a loopback HTTP server
