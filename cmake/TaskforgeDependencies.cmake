@@ -18,3 +18,6 @@ pkg_check_modules(LUA54 REQUIRED IMPORTED_TARGET lua5.4)
 
 # SQLite 3 for the task library; private to library/.
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+# Demonstration datasets: zstd compression and GIF pictures; private to dataset/.
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+find_package(GIF 5 REQUIRED)
