@@ -17,5 +17,7 @@ void AddSimCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench)
 void AddTaskCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
 /// `taskforge demos` and `taskforge dataset info|index|gif`.
 void AddDatasetCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
+/// `taskforge report`.
+void AddReportCommands(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace taskforge::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   taskforge::cli::AddSimCommands(app, global, bench);
   taskforge::cli::AddTaskCommands(app, global, bench);
   taskforge::cli::AddDatasetCommands(app, global, bench);
+  taskforge::cli::AddReportCommands(app, global);
 
   try {
     app.parse(argc, argv);
