@@ -26,5 +26,7 @@ void AddRobotCommands(CLI::App& app, const GlobalOptions& global);
 
 /// `taskforge demos` and `taskforge dataset info|index|gif`.
 void AddDatasetCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
+/// `taskforge report`.
+void AddReportCommands(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace taskforge::cli

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   taskforge::cli::AddGenerateCommands(app, global, bench);
   taskforge::cli::AddRobotCommands(app, global);
   taskforge::cli::AddDatasetCommands(app, global, bench);
+  taskforge::cli::AddReportCommands(app, global);
 
   try {
     app.parse(argc, argv);

@@ -22,6 +22,8 @@ packages=(
   libcurl4-openssl-dev libcpp-httplib-dev
   # real robot: ChArUco camera calibration (OpenCV 4.6 with the contrib aruco module)
   libopencv-dev libopencv-contrib-dev
+  # the run report's test opens the page in a real browser (headless)
+  chromium
 )
 
 missing=()
