@@ -20,14 +20,15 @@ pkg_check_modules(LUA54 REQUIRED IMPORTED_TARGET lua5.4)
 # SQLite 3 for the task library; private to library/.
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 
-# The language-model client: libcurl (private to generator/). cpp-httplib serves the fake
-# provider on loopback in the generator tests only.
+# The language-model client: libcurl (private to generator/).
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
-pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 
 # OpenCV 4.6 (core, imgproc, calib3d, and aruco from the contrib modules) for ChArUco camera
-# calibration; private to realrobot/.
-find_package(OpenCV 4 REQUIRED COMPONENTS core imgproc calib3d aruco)
+# calibration; private to realrobot/. Off only on hosts that train and never calibrate a camera.
+option(TASKFORGE_CALIBRATION "ChArUco camera calibration (needs OpenCV 4 with aruco)" ON)
+if(TASKFORGE_CALIBRATION)
+  find_package(OpenCV 4 REQUIRED COMPONENTS core imgproc calib3d aruco)
+endif()
 
 # Demonstration datasets: zstd compression and GIF pictures; private to dataset/.
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
