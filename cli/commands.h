@@ -15,5 +15,7 @@ struct GlobalOptions {
 void AddSimCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
 /// `taskforge tasks`, `run`, `render` and `bench tasks`.
 void AddTaskCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
+/// `taskforge bench policy`.
+void AddPolicyCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
 
 }  // namespace taskforge::cli
