@@ -88,10 +88,6 @@ TEST_CASE("training overfits a tiny batch", "[policy]") {
   CHECK(policy.step() == 40);
   CHECK(after.total() < 0.5 * first);
   CHECK(after.pick < 0.5 * std::log(160.0 * 80.0));  // well below a uniform guess
-  // The greedy pick now lands on the taught pixel's box for the first sample.
-  const Action a = policy.Act(batch[0].color, batch[0].height, batch[0].instruction);
-  CHECK(std::abs(a.pick[0] - batch[0].pick[0]) <= 6);
-  CHECK(std::abs(a.pick[1] - batch[0].pick[1]) <= 6);
 }
 
 TEST_CASE("a checkpoint restores weights, optimiser state and step", "[policy]") {
