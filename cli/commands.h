@@ -15,6 +15,8 @@ struct GlobalOptions {
 void AddSimCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
 /// `taskforge tasks`, `run`, `render` and `bench tasks`.
 void AddTaskCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
+/// `taskforge demos` and `taskforge dataset info|index|gif`.
+void AddDatasetCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
 /// `taskforge bench policy`.
 void AddPolicyCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
 

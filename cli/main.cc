@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   bench.require_subcommand(1);
   taskforge::cli::AddSimCommands(app, global, bench);
   taskforge::cli::AddTaskCommands(app, global, bench);
+  taskforge::cli::AddDatasetCommands(app, global, bench);
   taskforge::cli::AddPolicyCommands(app, global, bench);
 
   try {

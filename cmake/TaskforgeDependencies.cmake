@@ -16,6 +16,9 @@ pkg_check_modules(BULLET64 REQUIRED IMPORTED_TARGET bullet-float64)
 # Lua 5.4 for task scripts; private to tasks/.
 pkg_check_modules(LUA54 REQUIRED IMPORTED_TARGET lua5.4)
 
+# Demonstration datasets: zstd compression and GIF pictures; private to dataset/.
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+find_package(GIF 5 REQUIRED)
 # LibTorch for policy/ (private to it): Debian's CPU build here, PyTorch's C++ distribution with
 # CUDA on GPU hosts (-DCMAKE_PREFIX_PATH=<libtorch>; see docs/policy.md).
 find_package(Torch REQUIRED)

@@ -12,6 +12,8 @@ packages=(
   libegl-dev libgl-dev libopengl-dev libegl-mesa0 libgl1-mesa-dri
   # task scripts: Lua 5.4 (sandboxed)
   liblua5.4-dev
+  # demonstration datasets: zstd-compressed episode files, animated GIF pictures of episodes
+  libzstd-dev libgif-dev
   # policy: LibTorch (CPU build; GPU hosts use PyTorch's C++ distribution instead, see docs/policy.md)
   libtorch-dev
   # images, JSON, command line, tests
