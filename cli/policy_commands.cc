@@ -1,16 +1,71 @@
-// `taskforge bench policy`: training steps/s and pick+place latency of the CLIPort-style policy.
+// `taskforge train` and `taskforge bench policy`: the CLIPort-style policy's training and speed.
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "taskforge/core/progress.h"
 #include "taskforge/policy/policy.h"
+#include "taskforge/policy/trainer.h"
 
 namespace taskforge::cli {
 
+namespace {
+
+void AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
+  auto config = std::make_shared<policy::TrainConfig>();
+  auto tasks = std::make_shared<std::string>("all");
+  CLI::App& cmd = *app.add_subcommand("train", "train the policy on demonstration datasets (docs/policy.md)");
+  cmd.add_option("--data", config->data, "training dataset folder (taskforge demos --split train)")->required();
+  cmd.add_option("--val", config->val_data, "validation dataset folder (split val)");
+  cmd.add_option("--tasks", *tasks, "comma-separated full task names, or all")->capture_default_str();
+  cmd.add_option("--out", config->out, "run folder: last.pt, step_N.pt, metrics.jsonl, curve.png")->required();
+  cmd.add_option("--steps", config->steps, "total training steps")->check(CLI::Range(int64_t(1), int64_t(1) << 40))->capture_default_str();
+  cmd.add_option("--batch", config->batch, "batch size")->check(CLI::Range(1, 4096))->capture_default_str();
+  cmd.add_option("--device", config->policy.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+  cmd.add_option("--width", config->policy.width, "channels of the full-resolution stage")->check(CLI::Range(1, 256))->capture_default_str();
+  cmd.add_option("--lr", config->policy.learning_rate, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd.add_option("--checkpoint-every", config->checkpoint_every, "steps between checkpoints and validations")
+      ->check(CLI::Range(1, 1 << 30))->capture_default_str();
+  cmd.add_option("--val-samples", config->val_samples, "validation samples")->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd.add_option("--seed", config->seed, "sampling, augmentation and initialisation")->capture_default_str();
+  cmd.add_flag("--resume", config->resume, "continue the run in --out from last.pt");
+  cmd.add_flag("--no-augment", [config](int64_t) { config->augment = false; }, "no random SE(2) augmentation");
+  cmd.callback([&global, config, tasks] {
+    config->policy.seed = config->seed;
+    config->tasks.clear();
+    if (*tasks != "all") {
+      std::stringstream list(*tasks);
+      for (std::string t; std::getline(list, t, ',');) if (!t.empty()) config->tasks.push_back(t);
+    }
+    ProgressBar bar("train", long(config->steps), "steps", !global.quiet && !global.json);
+    config->on_step = [&bar](int64_t step, const policy::Loss& loss) {
+      char detail[64];
+      std::snprintf(detail, sizeof detail, "loss %.3f", loss.total());
+      bar.Update(long(step), detail);
+    };
+    const policy::TrainResult r = policy::Train(*config);
+    bar.Finish();
+    const nlohmann::json j = {{"steps", r.steps}, {"start_step", r.start_step}, {"first_loss", r.first_loss},
+                              {"last_loss", r.last_loss}, {"val_loss", r.val_loss}, {"steps_per_s", r.steps_per_s},
+                              {"checkpoint", r.checkpoint.string()}};
+    if (global.json) {
+      std::cout << j.dump() << std::endl;
+    } else if (!global.quiet) {
+      std::cout << "trained steps " << r.start_step << " -> " << r.steps << ", loss " << r.first_loss << " -> "
+                << r.last_loss << (r.val_loss >= 0 ? ", val " + std::to_string(r.val_loss) : std::string()) << ", "
+                << r.steps_per_s << " steps/s; checkpoint " << r.checkpoint.string() << "\n";
+    }
+  });
+}
+
+}  // namespace
+
 void AddPolicyCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench) {
+  AddTrainCommand(app, global);
   auto config = std::make_shared<policy::PolicyBenchConfig>();
   CLI::App& cmd = *bench.add_subcommand("policy", "policy training steps/s and pick+place inference latency");
   cmd.add_option("--device", config->policy.device, "cpu or cuda")
