@@ -17,7 +17,7 @@ void AddSimCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench)
 void AddTaskCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
 /// `taskforge demos` and `taskforge dataset info|index|gif`.
 void AddDatasetCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
-/// `taskforge train` and `taskforge bench policy`.
+/// `taskforge train`, `taskforge eval` and `taskforge bench policy`.
 void AddPolicyCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
 
 }  // namespace taskforge::cli

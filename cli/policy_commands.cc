@@ -1,4 +1,5 @@
-// `taskforge train` and `taskforge bench policy`: the CLIPort-style policy's training and speed.
+// `taskforge train`, `taskforge eval` and `taskforge bench policy`: the CLIPort-style policy's
+// training, its success in simulation, and its speed.
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -8,8 +9,10 @@
 
 #include "commands.h"
 #include "taskforge/core/progress.h"
+#include "taskforge/dataset/demos.h"
 #include "taskforge/policy/policy.h"
 #include "taskforge/policy/trainer.h"
+#include "taskforge/tasks/task.h"
 
 namespace taskforge::cli {
 
@@ -62,10 +65,89 @@ void AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
   });
 }
 
+struct EvalFlags {
+  std::string checkpoint;
+  std::string tasks;
+  std::string split = "test";
+  int episodes = 100;
+  std::string device = "cpu";
+  std::string library, assets;
+};
+
+// Policy rollouts in sim: observe, act greedily on the current goal, step, until the episode ends
+// (goals done, reward > 0.99 or max_steps). The loop joins policy and tasks, which know nothing
+// of each other, so it lives here.
+nlohmann::json Evaluate(const EvalFlags& flags, bool show_progress) {
+  policy::Policy policy = policy::Policy::Load(flags.checkpoint, flags.device);
+  const std::vector<std::string> names = dataset::ExpandTasks(flags.tasks, flags.library);
+  const tasks::Split split = flags.split == "train" ? tasks::Split::kTrain
+                             : flags.split == "val" ? tasks::Split::kVal
+                                                    : tasks::Split::kTest;
+  ProgressBar bar("eval", long(names.size()) * flags.episodes, "episodes", show_progress);
+  nlohmann::json per_task = nlohmann::json::object(), rewards = nlohmann::json::object();
+  double success_sum = 0;
+  long done = 0;
+  Observation obs;
+  for (const std::string& name : names) {
+    const tasks::TaskSource source = tasks::ResolveTask(name, flags.library);
+    int successes = 0;
+    double reward = 0;
+    for (int i = 0; i < flags.episodes; ++i) {
+      tasks::EpisodeOptions options;
+      options.seed = dataset::DemoSeed(flags.split, uint64_t(i));
+      options.split = split;
+      options.sim.assets_dir = flags.assets;
+      tasks::Episode episode(source, options);
+      while (!episode.done()) {
+        episode.Observe(obs);
+        const policy::Action a = policy.Act(obs.heightmap.color, obs.heightmap.height, episode.language_goal());
+        episode.Step(tasks::Action{a.pick_pose, a.place_pose});
+      }
+      successes += episode.success();
+      reward += episode.total_reward();
+      bar.Update(++done, name + " " + std::to_string(successes) + "/" + std::to_string(i + 1));
+    }
+    per_task[name] = double(successes) / flags.episodes;
+    rewards[name] = reward / flags.episodes;
+    success_sum += double(successes) / flags.episodes;
+  }
+  bar.Finish();
+  return {{"checkpoint", flags.checkpoint}, {"split", flags.split}, {"episodes", flags.episodes},
+          {"step", policy.step()}, {"mean_reward", rewards}, {"tasks", per_task},
+          {"mean_success", success_sum / double(names.size())}};
+}
+
+void AddEvalCommand(CLI::App& app, const GlobalOptions& global) {
+  auto flags = std::make_shared<EvalFlags>();
+  CLI::App& cmd = *app.add_subcommand("eval", "roll the policy out in sim on a split's seeds; success per task");
+  cmd.add_option("--checkpoint", flags->checkpoint, "policy checkpoint (taskforge train's last.pt or step_N.pt)")->required();
+  cmd.add_option("--tasks", flags->tasks, "comma-separated full task names, or all")->required();
+  cmd.add_option("--split", flags->split, "seeds and colours: train, val or test")
+      ->check(CLI::IsMember({"train", "val", "test"}))->capture_default_str();
+  cmd.add_option("--episodes", flags->episodes, "episodes per task")->check(CLI::Range(1, 100000))->capture_default_str();
+  cmd.add_option("--device", flags->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+  cmd.add_option("--library", flags->library, "task folder (default: $TASKFORGE_TASKS or the source tree's)");
+  cmd.add_option("--assets", flags->assets, "assets directory (default: $TASKFORGE_ASSETS or the source tree's)");
+  cmd.callback([&global, flags] {
+    const nlohmann::json j = Evaluate(*flags, !global.quiet && !global.json);
+    if (global.json) {
+      std::cout << j.dump() << std::endl;
+      return;
+    }
+    for (const auto& [name, rate] : j["tasks"].items()) {
+      std::cout << std::left << std::setw(40) << name << " success " << std::fixed << std::setprecision(3)
+                << rate.get<double>() << "  mean reward " << j["mean_reward"][name].get<double>() << "\n";
+    }
+    std::cout << "mean success " << j["mean_success"].get<double>() << " over " << flags->episodes
+              << " episodes per task (" << flags->split << " seeds)\n";
+  });
+}
+
 }  // namespace
 
 void AddPolicyCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench) {
   AddTrainCommand(app, global);
+  AddEvalCommand(app, global);
   auto config = std::make_shared<policy::PolicyBenchConfig>();
   CLI::App& cmd = *bench.add_subcommand("policy", "policy training steps/s and pick+place inference latency");
   cmd.add_option("--device", config->policy.device, "cpu or cuda")
