@@ -35,6 +35,7 @@ void AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::Range(1, 1 << 30))->capture_default_str();
   cmd.add_option("--val-samples", config->val_samples, "validation samples")->check(CLI::Range(1, 100000))->capture_default_str();
   cmd.add_option("--seed", config->seed, "sampling, augmentation and initialisation")->capture_default_str();
+  cmd.add_option("--threads", config->policy.threads, "CPU threads (0: all)")->check(CLI::Range(0, 1024))->capture_default_str();
   cmd.add_flag("--resume", config->resume, "continue the run in --out from last.pt");
   cmd.add_flag("--no-augment", [config](int64_t) { config->augment = false; }, "no random SE(2) augmentation");
   cmd.callback([&global, config, tasks] {
@@ -71,6 +72,7 @@ struct EvalFlags {
   std::string split = "test";
   int episodes = 100;
   std::string device = "cpu";
+  int threads = 0;  ///< CPU threads (0: all)
   std::string library, assets;
 };
 
@@ -78,7 +80,7 @@ struct EvalFlags {
 // (goals done, reward > 0.99 or max_steps). The loop joins policy and tasks, which know nothing
 // of each other, so it lives here.
 nlohmann::json Evaluate(const EvalFlags& flags, bool show_progress) {
-  policy::Policy policy = policy::Policy::Load(flags.checkpoint, flags.device);
+  policy::Policy policy = policy::Policy::Load(flags.checkpoint, flags.device, flags.threads);
   const std::vector<std::string> names = dataset::ExpandTasks(flags.tasks, flags.library);
   const tasks::Split split = flags.split == "train" ? tasks::Split::kTrain
                              : flags.split == "val" ? tasks::Split::kVal
@@ -126,6 +128,7 @@ void AddEvalCommand(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::IsMember({"train", "val", "test"}))->capture_default_str();
   cmd.add_option("--episodes", flags->episodes, "episodes per task")->check(CLI::Range(1, 100000))->capture_default_str();
   cmd.add_option("--device", flags->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+  cmd.add_option("--threads", flags->threads, "CPU threads (0: all)")->check(CLI::Range(0, 1024))->capture_default_str();
   cmd.add_option("--library", flags->library, "task folder (default: $TASKFORGE_TASKS or the source tree's)");
   cmd.add_option("--assets", flags->assets, "assets directory (default: $TASKFORGE_ASSETS or the source tree's)");
   cmd.callback([&global, flags] {

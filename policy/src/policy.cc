@@ -231,7 +231,7 @@ Policy Policy::Create(const PolicyConfig& config) {
   return Policy(std::move(impl));
 }
 
-Policy Policy::Load(const std::filesystem::path& checkpoint, const std::string& device) {
+Policy Policy::Load(const std::filesystem::path& checkpoint, const std::string& device, int threads) {
   TF_THROW_UNLESS(std::filesystem::is_regular_file(checkpoint), "policy checkpoint ", checkpoint, " does not exist");
   torch::serialize::InputArchive archive;
   PolicyConfig config;
@@ -252,6 +252,7 @@ Policy Policy::Load(const std::filesystem::path& checkpoint, const std::string& 
     TF_THROW_UNLESS(false, "policy checkpoint ", checkpoint, ": bad header (", e.what(), ")");
   }
   if (!device.empty()) config.device = device;
+  if (threads >= 0) config.threads = threads;
   auto impl = std::make_unique<Impl>(config);
   try {
     torch::serialize::InputArchive weights, optimizer;

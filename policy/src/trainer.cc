@@ -106,7 +106,7 @@ TrainResult Train(const TrainConfig& config) {
   const std::filesystem::path last = config.out / "last.pt", metrics_path = config.out / "metrics.jsonl";
   TF_THROW_UNLESS(config.resume || !std::filesystem::exists(last), "train: ", config.out,
                   " already holds a run (last.pt); pass --resume to continue it or choose another --out");
-  Policy policy = config.resume && std::filesystem::exists(last) ? Policy::Load(last, config.policy.device)
+  Policy policy = config.resume && std::filesystem::exists(last) ? Policy::Load(last, config.policy.device, config.policy.threads)
                                                                  : Policy::Create(config.policy);
   const WorkspaceBounds& grid = policy.config().bounds;
 

@@ -67,9 +67,10 @@ class Policy {
  public:
   /// A freshly initialised network. @throws Error on a bad config (sizes, device, encoder file).
   static Policy Create(const PolicyConfig& config);
-  /// Restores network, optimiser state and step from Save(); `device` (if not empty) overrides
-  /// the stored one. @throws Error if the file is missing or not a policy checkpoint.
-  static Policy Load(const std::filesystem::path& checkpoint, const std::string& device = "");
+  /// Restores network, optimiser state and step from Save(); `device` (if not empty) and
+  /// `threads` (if >= 0) override the stored ones. @throws Error if the file is missing or not a
+  /// policy checkpoint.
+  static Policy Load(const std::filesystem::path& checkpoint, const std::string& device = "", int threads = -1);
 
   Policy(Policy&&) noexcept;
   Policy& operator=(Policy&&) noexcept;

@@ -27,7 +27,7 @@ struct TrainConfig {
   bool augment = true;             ///< random SE(2) per sample
   AugmentConfig augment_config;
   uint64_t seed = 0;               ///< sampling and augmentation; step s uses its own generator
-  PolicyConfig policy;             ///< ignored on resume except `device`
+  PolicyConfig policy;             ///< ignored on resume except `device` and `threads`
   /// Called after every step with the step number (1-based) and its loss.
   std::function<void(int64_t, const Loss&)> on_step;
 };
