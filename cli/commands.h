@@ -28,5 +28,7 @@ void AddRobotCommands(CLI::App& app, const GlobalOptions& global);
 void AddDatasetCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
 /// `taskforge report`.
 void AddReportCommands(CLI::App& app, const GlobalOptions& global);
+/// `taskforge train`, `taskforge eval` and `taskforge bench policy`.
+void AddPolicyCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);
 
 }  // namespace taskforge::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   taskforge::cli::AddRobotCommands(app, global);
   taskforge::cli::AddDatasetCommands(app, global, bench);
   taskforge::cli::AddReportCommands(app, global);
+  taskforge::cli::AddPolicyCommands(app, global, bench);
 
   try {
     app.parse(argc, argv);

@@ -33,3 +33,7 @@ endif()
 # Demonstration datasets: zstd compression and GIF pictures; private to dataset/.
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 find_package(GIF 5 REQUIRED)
+
+# LibTorch for policy/ (private to it): Debian's CPU build here, PyTorch's C++ distribution with
+# CUDA on GPU hosts (-DCMAKE_PREFIX_PATH=<libtorch>; see docs/policy.md).
+find_package(Torch REQUIRED)

@@ -16,6 +16,8 @@ packages=(
   libsqlite3-dev
   # demonstration datasets: zstd-compressed episode files, animated GIF pictures of episodes
   libzstd-dev libgif-dev
+  # policy: LibTorch (CPU build; GPU hosts use PyTorch's C++ distribution instead, see docs/policy.md)
+  libtorch-dev
   # images, JSON, command line, tests
   libstb-dev nlohmann-json3-dev libcli11-dev catch2
   # the language-model client (HTTPS to OpenAI-compatible APIs) and, for its tests, a loopback HTTP server

@@ -1,0 +1,124 @@
+#pragma once
+// The CLIPort-style policy (CLIPort's `two_stream_clip_lingunet_lat_transporter`): a pick
+// (attention) head and a place (transport) head, each a spatial stream on RGB-D plus a semantic
+// stream on RGB fused with a language embedding at several decoder levels, with lateral
+// connections from the spatial stream. Torch stays inside policy/src; this header speaks core types.
+// See docs/policy.md for the architecture and where it departs from CLIPort.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "taskforge/core/geometry.h"
+#include "taskforge/core/heightmap.h"
+#include "taskforge/policy/sample.h"
+
+namespace taskforge::policy {
+
+/// Network size, optimiser and device. Every field is stored in checkpoints.
+struct PolicyConfig {
+  WorkspaceBounds bounds;     ///< the input grid: bounds.rows() × bounds.cols() (320 × 160), 6 channels
+  int width = 16;             ///< channels of the full-resolution stage; 4 stride-2 stages double it (16..256)
+  int rotations = 36;         ///< place yaw bins (10° each)
+  int crop = 64;              ///< side of the rotated query crop around the pick [px]; a multiple of 16
+  int transport_channels = 3; ///< feature channels correlated between key and query (CLIPort: 3)
+  int lang_dim = 256;         ///< sentence embedding size fed to the semantic streams
+  int vocab_buckets = 4096;   ///< built-in tokenizer: words hash into this many ids (2 reserved)
+  int max_tokens = 24;        ///< built-in tokenizer: words kept per instruction
+  int lang_heads = 4;         ///< built-in encoder: attention heads of its one transformer layer
+  /// Optional pretrained sentence encoder: a TorchScript file whose forward(List[str]) returns a
+  /// float tensor [N, D]; it stays frozen and a trainable linear layer maps D to lang_dim.
+  /// Empty: the built-in tokenizer + small transformer, trained from scratch.
+  std::string language_encoder;
+  double learning_rate = 1e-4;  ///< Adam, no weight decay, no schedule (CLIPort)
+  std::string device = "cpu";   ///< "cpu" or "cuda" (needs a CUDA build of LibTorch)
+  int threads = 0;              ///< CPU intra-op threads; 0: all hardware threads
+  bool bf16 = true;             ///< CUDA only: bf16 autocast of the forward pass
+  bool channels_last = true;    ///< CUDA only: NHWC convolutions
+  uint64_t seed = 0;            ///< weight initialisation
+};
+
+/// What Act decided. Poses are in the world frame; z is read from the heightmap at the pixel.
+struct Action {
+  Pixel pick{};
+  Pixel place{};
+  Pose pick_pose = Pose::Identity();   ///< at the pick point, yaw 0 (suction)
+  Pose place_pose = Pose::Identity();  ///< at the place point, rotated by place_yaw_rad
+  double place_yaw_rad = 0;            ///< object rotation from pick to place [rad], in [-pi, pi)
+  int rotation_bin = 0;                ///< which of the `rotations` bins won
+};
+
+/// The raw scores of both heads, for tests and pictures.
+struct Logits {
+  Image<float> pick;   ///< rows × cols × 1
+  Image<float> place;  ///< rows × cols × rotations, for the chosen pick pixel
+  Pixel pick_pixel{};  ///< argmax of `pick`, the crop centre of `place`
+};
+
+/// Cross-entropy of each head on a batch (Ravens: -log p(expert action), mean over the batch).
+struct Loss {
+  double pick = 0;
+  double place = 0;
+  double total() const { return pick + place; }
+};
+
+class Policy {
+ public:
+  /// A freshly initialised network. @throws Error on a bad config (sizes, device, encoder file).
+  static Policy Create(const PolicyConfig& config);
+  /// Restores network, optimiser state and step from Save(); `device` (if not empty) and
+  /// `threads` (if >= 0) override the stored ones. @throws Error if the file is missing or not a
+  /// policy checkpoint.
+  static Policy Load(const std::filesystem::path& checkpoint, const std::string& device = "", int threads = -1);
+
+  Policy(Policy&&) noexcept;
+  Policy& operator=(Policy&&) noexcept;
+  ~Policy();
+
+  /// Greedy pick and place for one observation. @throws Error if the images are not the grid's size.
+  Action Act(const ColorImage& color, const HeightImage& height, const std::string& instruction);
+  /// Both heads' logits for one observation (the place head at the pick argmax).
+  Logits Predict(const ColorImage& color, const HeightImage& height, const std::string& instruction);
+  /// One Adam step on the batch; returns the loss before the step.
+  Loss TrainStep(const Batch& batch);
+  /// The loss without training (validation).
+  Loss Evaluate(const Batch& batch);
+  /// Writes config, weights, optimiser state and step. @throws Error if the file can't be written.
+  void Save(const std::filesystem::path& checkpoint) const;
+
+  const PolicyConfig& config() const;
+  int64_t step() const;                 ///< Adam steps taken so far
+  int64_t parameter_count() const;      ///< trainable parameters
+  std::string device_description() const;
+
+ private:
+  struct Impl;
+  explicit Policy(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// `taskforge bench policy`: training and inference speed on synthetic inputs of the real shapes.
+struct PolicyBenchConfig {
+  PolicyConfig policy;       ///< network and device under test
+  int batch = 8;             ///< training batch size
+  int warmup = 3;            ///< untimed training steps and Act calls first
+  int train_steps = 10;      ///< timed training steps
+  int act_runs = 20;         ///< timed Act calls (median and p90 reported)
+  uint64_t seed = 0;         ///< synthetic scene generator
+};
+
+struct PolicyBenchResult {
+  std::string device;
+  int64_t parameters = 0;
+  int batch = 0;
+  double train_steps_per_s = 0;
+  double train_samples_per_s = 0;
+  double act_median_ms = 0;  ///< pick + place for one observation
+  double act_p90_ms = 0;
+  double first_loss = 0, last_loss = 0;  ///< of the timed training steps (sanity: finite)
+};
+
+PolicyBenchResult BenchmarkPolicy(const PolicyBenchConfig& config);
+
+}  // namespace taskforge::policy

@@ -1,0 +1,229 @@
+#include "network.h"
+
+#include <torch/script.h>
+
+#include <numbers>
+
+#include "taskforge/core/error.h"
+#include "tokenizer.h"
+
+namespace taskforge::policy::net {
+namespace F = torch::nn::functional;
+namespace {
+
+constexpr int kStages = 4;         // stride-2 encoder stages
+constexpr int kLanguageLevels = 3; // bottleneck + 2 decoder levels, as CLIPort's lang_fuser1..3
+
+// Ravens / CLIPort Transporter statistics (cliport/utils/utils.py).
+constexpr double kColorMean = 0.18877631, kColorStd = 0.07276466;
+constexpr double kDepthMean = 0.00509261, kDepthStd = 0.00903967;
+
+torch::nn::Conv2d Conv(int in, int out, int kernel, int stride = 1, bool bias = true) {
+  return torch::nn::Conv2d(
+      torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(bias));
+}
+
+int StageWidth(int width, int stage) { return width << stage; }
+
+}  // namespace
+
+torch::Tensor Normalize(const torch::Tensor& raw) {
+  const torch::Tensor color = (raw.slice(1, 0, 3) / 255.0 - kColorMean) / kColorStd;
+  const torch::Tensor height = (raw.slice(1, 3, 6) - kDepthMean) / kDepthStd;
+  return torch::cat({color, height}, 1);
+}
+
+ResidualBlockImpl::ResidualBlockImpl(int in_channels, int out_channels, int stride)
+    : reduce(register_module("reduce", Conv(in_channels, out_channels, 1, 1, false))),
+      spatial(register_module("spatial", Conv(out_channels, out_channels, 3, stride, false))),
+      expand(register_module("expand", Conv(out_channels, out_channels, 1, 1, false))) {
+  if (stride != 1 || in_channels != out_channels) {
+    shortcut = register_module("shortcut", Conv(in_channels, out_channels, 1, stride, false));
+  }
+}
+
+torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
+  torch::Tensor y = torch::relu(reduce(x));
+  y = torch::relu(spatial(y));
+  y = expand(y);
+  return torch::relu(y + (shortcut ? shortcut(x) : x));
+}
+
+StreamImpl::StreamImpl(const StreamOptions& opts) : options(opts) {
+  const int w = opts.width;
+  stem = register_module("stem", Conv(opts.in_channels, w, 3));
+  down = register_module("down", torch::nn::ModuleList());
+  up = register_module("up", torch::nn::ModuleList());
+  for (int s = 1; s <= kStages; ++s) {
+    torch::nn::Sequential stage(ResidualBlock(StageWidth(w, s - 1), StageWidth(w, s), 2),
+                                ResidualBlock(StageWidth(w, s), StageWidth(w, s), 1));
+    down->push_back(stage);
+  }
+  for (int s = kStages - 1; s >= 0; --s) {  // decoder level from H/8 up to H
+    up->push_back(ResidualBlock(StageWidth(w, s + 1) + StageWidth(w, s), StageWidth(w, s), 1));
+  }
+  if (opts.lang_dim > 0) {
+    lang_fc = register_module("lang_fc", torch::nn::ModuleList());
+    for (int level = 0; level < kLanguageLevels; ++level) {
+      lang_fc->push_back(torch::nn::Linear(opts.lang_dim, StageWidth(w, kStages - level)));
+    }
+  }
+  if (opts.laterals) {
+    lateral = register_module("lateral", torch::nn::ModuleList());
+    for (int s = kStages - 1; s >= 0; --s) lateral->push_back(Conv(2 * StageWidth(w, s), StageWidth(w, s), 1));
+  }
+  head = register_module("head", Conv(w, opts.out_channels, 1));
+}
+
+StreamImpl::Output StreamImpl::forward(const torch::Tensor& x, const torch::Tensor& lang,
+                                       const std::vector<torch::Tensor>& laterals) {
+  auto fuse_language = [&](torch::Tensor& features, int level) {
+    if (options.lang_dim <= 0 || level >= kLanguageLevels) return;
+    const torch::Tensor gain = lang_fc[level]->as<torch::nn::Linear>()->forward(lang);
+    features = features * gain.unsqueeze(-1).unsqueeze(-1);
+  };
+  std::vector<torch::Tensor> skips{torch::relu(stem(x))};
+  for (int s = 0; s < kStages; ++s) skips.push_back(down[s]->as<torch::nn::Sequential>()->forward(skips.back()));
+  torch::Tensor y = skips.back();
+  fuse_language(y, 0);
+  Output out;
+  for (int level = 0; level < kStages; ++level) {
+    const torch::Tensor& skip = skips[size_t(kStages - 1 - level)];
+    y = F::interpolate(y, F::InterpolateFuncOptions()
+                              .size(std::vector<int64_t>{skip.size(2), skip.size(3)})
+                              .mode(torch::kBilinear)
+                              .align_corners(false));
+    y = up[level]->as<ResidualBlock>()->forward(torch::cat({y, skip}, 1));
+    if (options.laterals) {
+      y = lateral[level]->as<torch::nn::Conv2d>()->forward(torch::relu(torch::cat({y, laterals[size_t(level)]}, 1)));
+    }
+    fuse_language(y, level + 1);
+    out.decoder.push_back(y);
+  }
+  out.logits = head(y);
+  return out;
+}
+
+TwoStreamImpl::TwoStreamImpl(int width, int out_channels, int lang_dim, bool conv_fusion) {
+  spatial = register_module("spatial", Stream(StreamOptions{6, width, out_channels, 0, false}));
+  semantic = register_module("semantic", Stream(StreamOptions{3, width, out_channels, lang_dim, true}));
+  if (conv_fusion) fuse = register_module("fuse", Conv(2 * out_channels, out_channels, 1));
+}
+
+torch::Tensor TwoStreamImpl::forward(const torch::Tensor& image, const torch::Tensor& lang) {
+  const StreamImpl::Output s = spatial->forward(image, torch::Tensor(), {});
+  const StreamImpl::Output m = semantic->forward(image.slice(1, 0, 3), lang, s.decoder);
+  if (fuse) return fuse(torch::relu(torch::cat({s.logits, m.logits}, 1)));
+  return s.logits + m.logits;
+}
+
+LanguageEncoderImpl::LanguageEncoderImpl(const PolicyConfig& c) : config(c) {
+  if (!c.language_encoder.empty()) {
+    try {
+      script = std::make_shared<torch::jit::Module>(torch::jit::load(c.language_encoder, torch::kCPU));
+    } catch (const c10::Error& e) {
+      TF_THROW_UNLESS(false, "language_encoder ", c.language_encoder, ": not a loadable TorchScript file (",
+                      e.what_without_backtrace(), ")");
+    }
+    script->eval();
+    for (torch::Tensor p : script->parameters()) p.set_requires_grad(false);
+    torch::Tensor probe;
+    try {
+      probe = script->forward({c10::List<std::string>({"probe"})}).toTensor();
+    } catch (const c10::Error& e) {
+      TF_THROW_UNLESS(false, "language_encoder ", c.language_encoder,
+                      ": forward(List[str]) must return a tensor [N, D] (", e.what_without_backtrace(), ")");
+    }
+    TF_THROW_UNLESS(probe.dim() == 2 && probe.size(0) == 1, "language_encoder ", c.language_encoder,
+                    ": forward([\"probe\"]) returned shape ", probe.sizes(), ", expected [1, D]");
+    project = register_module("project", torch::nn::Linear(probe.size(1), c.lang_dim));
+    return;
+  }
+  tokens = register_module("tokens", torch::nn::Embedding(c.vocab_buckets, c.lang_dim));
+  positions = register_parameter("positions", torch::randn({c.max_tokens, c.lang_dim}) * 0.02);
+  encoder = register_module("encoder", torch::nn::TransformerEncoderLayer(
+                                           torch::nn::TransformerEncoderLayerOptions(c.lang_dim, c.lang_heads)
+                                               .dim_feedforward(4 * c.lang_dim)
+                                               .dropout(0.0)));
+  project = register_module("project", torch::nn::Linear(c.lang_dim, c.lang_dim));
+}
+
+torch::Tensor LanguageEncoderImpl::forward(const std::vector<std::string>& texts) {
+  const torch::Device device = project->weight.device();
+  if (script) {
+    script->to(device);
+    torch::Tensor features;
+    {
+      torch::NoGradGuard frozen;
+      features = script->forward({c10::List<std::string>(texts)}).toTensor().to(device, torch::kFloat);
+    }
+    return project(features);
+  }
+  std::vector<int64_t> ids;
+  for (const std::string& t : texts) {
+    const std::vector<int64_t> one = Tokenize(t, config.vocab_buckets, config.max_tokens);
+    ids.insert(ids.end(), one.begin(), one.end());
+  }
+  const int64_t n = int64_t(texts.size());
+  const torch::Tensor id_tensor = torch::tensor(ids, torch::kLong).view({n, config.max_tokens}).to(device);
+  const torch::Tensor padding = id_tensor.eq(kPadToken);                        // [N, L]
+  torch::Tensor x = tokens(id_tensor) + positions.unsqueeze(0);                 // [N, L, D]
+  x = encoder->forward(x.transpose(0, 1), /*src_mask=*/torch::Tensor(), /*src_key_padding_mask=*/padding).transpose(0, 1);
+  const torch::Tensor keep = padding.logical_not().unsqueeze(-1).to(x.dtype());  // [N, L, 1]
+  return project((x * keep).sum(1) / keep.sum(1));
+}
+
+ClipPortImpl::ClipPortImpl(const PolicyConfig& c) : config(c) {
+  language = register_module("language", LanguageEncoder(c));
+  attention = register_module("attention", TwoStream(c.width, 1, c.lang_dim, /*conv_fusion=*/false));
+  key = register_module("key", TwoStream(c.width, c.transport_channels, c.lang_dim, true));
+  query = register_module("query", TwoStream(c.width, c.transport_channels, c.lang_dim, true));
+}
+
+torch::Tensor ClipPortImpl::PickLogits(const torch::Tensor& image, const torch::Tensor& lang) {
+  return attention(Normalize(image), lang).flatten(1).to(torch::kFloat);
+}
+
+torch::Tensor ClipPortImpl::PlaceLogits(const torch::Tensor& image, const torch::Tensor& pick,
+                                        const torch::Tensor& lang) {
+  const int64_t batch = image.size(0), rows = image.size(2), cols = image.size(3);
+  const int64_t crop = config.crop, half = crop / 2, k = config.rotations;
+  const torch::Tensor padded = F::pad(image, F::PadFuncOptions({half, half, half, half}));  // raw zeros = empty cells
+  const int64_t prow = rows + crop, pcol = cols + crop;
+
+  // Rotated crops around the pick, sampled straight from the padded image: crop pixel (i, j) reads
+  // pick + R(phi_r) (j - half, i - half) for rotation phi_r = 2 pi r / k (x = column, y = row).
+  const auto opts = image.options().dtype(torch::kFloat);
+  const torch::Tensor offsets = torch::arange(crop, opts) - double(half);
+  const torch::Tensor dy = offsets.view({crop, 1}).expand({crop, crop});
+  const torch::Tensor dx = offsets.view({1, crop}).expand({crop, crop});
+  const torch::Tensor phi = torch::arange(k, opts) * (2.0 * std::numbers::pi / double(k));
+  const torch::Tensor c = phi.cos().view({k, 1, 1}), s = phi.sin().view({k, 1, 1});
+  const torch::Tensor rot_x = c * dx - s * dy, rot_y = s * dx + c * dy;  // [k, crop, crop]
+  const torch::Tensor centre_x = (pick.select(1, 1) + double(half)).view({batch, 1, 1, 1});
+  const torch::Tensor centre_y = (pick.select(1, 0) + double(half)).view({batch, 1, 1, 1});
+  // align_corners=false: pixel p lies at (2p + 1) / size - 1.
+  const torch::Tensor gx = (2.0 * (centre_x + rot_x.unsqueeze(0)) + 1.0) / double(pcol) - 1.0;
+  const torch::Tensor gy = (2.0 * (centre_y + rot_y.unsqueeze(0)) + 1.0) / double(prow) - 1.0;
+  const torch::Tensor grid = torch::stack({gx, gy}, -1).view({batch, k * crop, crop, 2});
+  const torch::Tensor crops = F::grid_sample(padded.to(torch::kFloat), grid,
+                                             F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false))
+                                  .view({batch, 6, k, crop, crop})
+                                  .permute({0, 2, 1, 3, 4})
+                                  .reshape({batch * k, 6, crop, crop});
+
+  const torch::Tensor key_features = key(Normalize(padded), lang).to(torch::kFloat);  // [B, C, prow, pcol]
+  const torch::Tensor query_features =
+      query(Normalize(crops), lang.repeat_interleave(k, 0)).to(torch::kFloat).view({batch, k, -1, crop, crop});
+
+  // Cross-correlation of every rotated query with the key, by FFT:
+  // out[b, r, y, x] = sum_{c,i,j} key[b, c, y + i, x + j] * query[b, r, c, i, j]. The padding makes
+  // y + i < prow for every y < rows, so the circular correlation never wraps.
+  const std::vector<int64_t> size{prow, pcol};
+  const torch::Tensor key_f = torch::fft::rfft2(key_features, size);
+  const torch::Tensor query_f = torch::fft::rfft2(query_features, size);
+  const torch::Tensor corr = torch::fft::irfft2((key_f.unsqueeze(1) * query_f.conj()).sum(2), size);
+  return corr.slice(2, 0, rows).slice(3, 0, cols);
+}
+
+}  // namespace taskforge::policy::net

@@ -1,0 +1,99 @@
+#pragma once
+// The CLIPort network in LibTorch (private to policy/). Layer sizes are mirrored one for one by
+// policy/reference/cliport_reference.py; change both together.
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "taskforge/policy/policy.h"
+
+namespace torch::jit {
+struct Module;
+}
+
+namespace taskforge::policy::net {
+
+/// CLIPort's ConvBlock / IdentityBlock: 1x1 -> 3x3 (stride) -> 1x1 with a residual, no
+/// normalisation (CLIPort trains with batchnorm off). The shortcut is a strided 1x1 conv when the
+/// shape changes.
+struct ResidualBlockImpl : torch::nn::Module {
+  ResidualBlockImpl(int in_channels, int out_channels, int stride);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::nn::Conv2d reduce{nullptr}, spatial{nullptr}, expand{nullptr}, shortcut{nullptr};
+};
+TORCH_MODULE(ResidualBlock);
+
+struct StreamOptions {
+  int in_channels = 6;
+  int width = 16;        ///< stage i has width * 2^i channels, i = 0..4 (stride 2^i)
+  int out_channels = 1;
+  int lang_dim = 0;      ///< > 0: multiply the language in at the bottleneck and 2 decoder levels
+  bool laterals = false; ///< fuse another stream's decoder features at every decoder level
+};
+
+/// One stream: a U-Net with a full-resolution stem, 4 stride-2 encoder stages of 2 residual blocks,
+/// and a decoder that upsamples (bilinear x2), concatenates the encoder skip and applies a residual
+/// block at each level. Stride 16, so inputs must be multiples of 16.
+struct StreamImpl : torch::nn::Module {
+  explicit StreamImpl(const StreamOptions& options);
+  struct Output {
+    torch::Tensor logits;                ///< [N, out_channels, H, W]
+    std::vector<torch::Tensor> decoder;  ///< decoder features at H/8, H/4, H/2, H (for laterals)
+  };
+  /// `lang` is [N, lang_dim] when lang_dim > 0; `laterals` the other stream's `decoder` when
+  /// laterals is set.
+  Output forward(const torch::Tensor& x, const torch::Tensor& lang, const std::vector<torch::Tensor>& laterals);
+
+  StreamOptions options;
+  torch::nn::Conv2d stem{nullptr}, head{nullptr};
+  torch::nn::ModuleList down, up, lang_fc, lateral;
+};
+TORCH_MODULE(Stream);
+
+/// CLIPort's two streams: a spatial stream on normalised RGB-D and a semantic stream on the RGB
+/// channels with language and lateral connections from the spatial stream; their outputs are
+/// added (pick) or fused by ReLU + 1x1 conv (place).
+struct TwoStreamImpl : torch::nn::Module {
+  TwoStreamImpl(int width, int out_channels, int lang_dim, bool conv_fusion);
+  torch::Tensor forward(const torch::Tensor& image, const torch::Tensor& lang);
+  Stream spatial{nullptr}, semantic{nullptr};
+  torch::nn::Conv2d fuse{nullptr};
+};
+TORCH_MODULE(TwoStream);
+
+/// Sentence embedding: the built-in tokenizer + one transformer layer + masked mean pooling +
+/// linear, or a frozen TorchScript encoder + trainable linear projection.
+struct LanguageEncoderImpl : torch::nn::Module {
+  explicit LanguageEncoderImpl(const PolicyConfig& config);
+  torch::Tensor forward(const std::vector<std::string>& texts);  ///< [N, lang_dim] on this module's device
+
+  PolicyConfig config;
+  torch::nn::Embedding tokens{nullptr};
+  torch::Tensor positions;  ///< [max_tokens, lang_dim]
+  torch::nn::TransformerEncoderLayer encoder{nullptr};
+  torch::nn::Linear project{nullptr};
+  std::shared_ptr<torch::jit::Module> script;  ///< set when config.language_encoder names a file
+};
+TORCH_MODULE(LanguageEncoder);
+
+/// The whole policy: language encoder, attention (pick) and transport (place) heads.
+struct ClipPortImpl : torch::nn::Module {
+  explicit ClipPortImpl(const PolicyConfig& config);
+  /// `image` raw [B, 6, H, W]: RGB in 0..255 then height [m] three times. Returns [B, H*W].
+  torch::Tensor PickLogits(const torch::Tensor& image, const torch::Tensor& lang);
+  /// `pick` [B, 2] float (row, col). Returns [B, rotations, H, W].
+  torch::Tensor PlaceLogits(const torch::Tensor& image, const torch::Tensor& pick, const torch::Tensor& lang);
+
+  PolicyConfig config;
+  LanguageEncoder language{nullptr};
+  TwoStream attention{nullptr}, key{nullptr}, query{nullptr};
+};
+TORCH_MODULE(ClipPort);
+
+/// Ravens' normalisation of the raw 6-channel input.
+torch::Tensor Normalize(const torch::Tensor& raw);
+
+}  // namespace taskforge::policy::net

@@ -1,0 +1,344 @@
+// Policy: tensors from core images, training steps, greedy actions, checkpoints, devices.
+#include "taskforge/policy/policy.h"
+
+#include <ATen/autocast_mode.h>
+#include <torch/version.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <numbers>
+#include <sstream>
+#include <thread>
+
+#include "network.h"
+
+namespace taskforge::policy {
+namespace {
+
+constexpr int kCheckpointVersion = 1;
+
+nlohmann::json ConfigToJson(const PolicyConfig& c) {
+  const WorkspaceBounds& b = c.bounds;
+  return {{"bounds", {b.x_min, b.x_max, b.y_min, b.y_max, b.z_min, b.z_max, b.pixel_size}},
+          {"width", c.width}, {"rotations", c.rotations}, {"crop", c.crop},
+          {"transport_channels", c.transport_channels}, {"lang_dim", c.lang_dim},
+          {"vocab_buckets", c.vocab_buckets}, {"max_tokens", c.max_tokens}, {"lang_heads", c.lang_heads},
+          {"language_encoder", c.language_encoder}, {"learning_rate", c.learning_rate}, {"device", c.device},
+          {"threads", c.threads}, {"bf16", c.bf16}, {"channels_last", c.channels_last}, {"seed", c.seed}};
+}
+
+PolicyConfig ConfigFromJson(const nlohmann::json& j) {
+  PolicyConfig c;
+  const auto& b = j.at("bounds");
+  c.bounds = {b[0], b[1], b[2], b[3], b[4], b[5], b[6]};
+  c.width = j.at("width"); c.rotations = j.at("rotations"); c.crop = j.at("crop");
+  c.transport_channels = j.at("transport_channels"); c.lang_dim = j.at("lang_dim");
+  c.vocab_buckets = j.at("vocab_buckets"); c.max_tokens = j.at("max_tokens"); c.lang_heads = j.at("lang_heads");
+  c.language_encoder = j.at("language_encoder"); c.learning_rate = j.at("learning_rate");
+  c.device = j.at("device"); c.threads = j.at("threads"); c.bf16 = j.at("bf16");
+  c.channels_last = j.at("channels_last"); c.seed = j.at("seed");
+  return c;
+}
+
+void CheckConfig(const PolicyConfig& c) {
+  const int rows = c.bounds.rows(), cols = c.bounds.cols();
+  TF_THROW_UNLESS(rows > 0 && cols > 0 && rows % 16 == 0 && cols % 16 == 0, "policy config: grid ", rows, "x",
+                  cols, " (from bounds and pixel_size) must be positive multiples of 16 (the streams' stride)");
+  TF_THROW_UNLESS(c.crop >= 16 && c.crop % 16 == 0, "policy config: crop ", c.crop, " must be a multiple of 16");
+  TF_THROW_UNLESS(c.width >= 1 && c.rotations >= 1 && c.transport_channels >= 1, "policy config: width ", c.width,
+                  ", rotations ", c.rotations, ", transport_channels ", c.transport_channels, " must be >= 1");
+  TF_THROW_UNLESS(c.lang_dim >= 1 && c.lang_heads >= 1 && c.lang_dim % c.lang_heads == 0, "policy config: lang_dim ",
+                  c.lang_dim, " must be a positive multiple of lang_heads ", c.lang_heads);
+  TF_THROW_UNLESS(c.vocab_buckets > 2 && c.max_tokens >= 2, "policy config: vocab_buckets ", c.vocab_buckets,
+                  " must be > 2 and max_tokens ", c.max_tokens, " >= 2");
+  TF_THROW_UNLESS(c.learning_rate > 0, "policy config: learning_rate ", c.learning_rate, " must be > 0");
+  TF_THROW_UNLESS(c.device == "cpu" || c.device == "cuda", "policy config: device '", c.device,
+                  "' is neither cpu nor cuda");
+  TF_THROW_UNLESS(c.device == "cpu" || torch::cuda::is_available(),
+                  "policy config: device cuda, but this LibTorch build sees no CUDA GPU (build against a CUDA "
+                  "LibTorch, see docs/policy.md)");
+}
+
+// bf16 autocast of the forward pass on CUDA; a no-op on CPU.
+class AutocastScope {
+ public:
+  explicit AutocastScope(bool on) : on_(on) { Set(on_); }
+  ~AutocastScope() {
+    if (!on_) return;
+    Set(false);
+    at::autocast::clear_cache();
+  }
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
+
+ private:
+  static void Set(bool enable) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)  // per-device API
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+    at::autocast::set_autocast_enabled(at::kCUDA, enable);
+#else
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_enabled(enable);
+#endif
+  }
+  bool on_;
+};
+
+}  // namespace
+
+struct Policy::Impl {
+  PolicyConfig config;
+  torch::Device device{torch::kCPU};
+  net::ClipPort model{nullptr};
+  std::unique_ptr<torch::optim::Adam> optimizer;
+  int64_t step = 0;
+
+  explicit Impl(const PolicyConfig& c) : config(c) {
+    CheckConfig(config);
+    if (config.device == "cpu") {
+      torch::set_num_threads(config.threads > 0 ? config.threads : int(std::max(1u, std::thread::hardware_concurrency())));
+    } else {
+      device = torch::Device(torch::kCUDA);
+    }
+    torch::manual_seed(config.seed);
+    model = net::ClipPort(config);
+  }
+
+  bool cuda() const { return device.is_cuda(); }
+
+  // After the weights are final: device, memory format, optimiser.
+  void Prepare() {
+    model->to(device);
+    if (cuda() && config.channels_last) {
+      torch::NoGradGuard no_grad;
+      for (torch::Tensor& p : model->parameters()) {
+        if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+      }
+    }
+    optimizer = std::make_unique<torch::optim::Adam>(model->parameters(),
+                                                     torch::optim::AdamOptions(config.learning_rate));
+  }
+
+  void CheckImages(const ColorImage& color, const HeightImage& height, const std::string& what) const {
+    const int rows = config.bounds.rows(), cols = config.bounds.cols();
+    TF_THROW_UNLESS(color.height == rows && color.width == cols && color.channels == 3, what, ": colour image is ",
+                    color.height, "x", color.width, "x", color.channels, ", the policy expects ", rows, "x", cols, "x3");
+    TF_THROW_UNLESS(height.height == rows && height.width == cols && height.channels == 1, what,
+                    ": height map is ", height.height, "x", height.width, "x", height.channels,
+                    ", the policy expects ", rows, "x", cols, "x1");
+  }
+
+  void CheckPixel(const Pixel& p, const std::string& what) const {
+    TF_THROW_UNLESS(p[0] >= 0 && p[0] < config.bounds.rows() && p[1] >= 0 && p[1] < config.bounds.cols(), what,
+                    " (", p[0], ", ", p[1], ") is outside the ", config.bounds.rows(), "x", config.bounds.cols(), " grid");
+  }
+
+  // Raw network input [N, 6, H, W]: RGB 0..255, then the height [m] three times (CLIPort's layout).
+  torch::Tensor Input(const std::vector<std::pair<const ColorImage*, const HeightImage*>>& views) const {
+    const int rows = config.bounds.rows(), cols = config.bounds.cols();
+    const int64_t plane = int64_t(rows) * cols;
+    torch::Tensor input = torch::empty({int64_t(views.size()), 6, rows, cols}, torch::kFloat);
+    float* out = input.data_ptr<float>();
+    for (const auto& [color, height] : views) {
+      for (int64_t i = 0; i < plane; ++i) {
+        for (int ch = 0; ch < 3; ++ch) out[ch * plane + i] = float(color->data[size_t(i) * 3 + size_t(ch)]);
+        for (int ch = 3; ch < 6; ++ch) out[ch * plane + i] = height->data[size_t(i)];
+      }
+      out += 6 * plane;
+    }
+    input = input.to(device);
+    if (cuda() && config.channels_last) input = input.contiguous(torch::MemoryFormat::ChannelsLast);
+    return input;
+  }
+
+  int RotationBin(double place_yaw_rad) const {
+    // Ravens: theta = -(place yaw - pick yaw), binned to the nearest of `rotations` steps.
+    const double step_rad = 2.0 * std::numbers::pi / config.rotations;
+    const long bin = std::lround(-place_yaw_rad / step_rad) % config.rotations;
+    return int(bin < 0 ? bin + config.rotations : bin);
+  }
+
+  double YawOfBin(int bin) const { return WrapAngle(-2.0 * std::numbers::pi * bin / config.rotations); }
+
+  // Forward pass and loss of a batch; the graph is kept when training.
+  std::pair<torch::Tensor, torch::Tensor> Losses(const Batch& batch) {
+    TF_THROW_UNLESS(!batch.empty(), "policy: empty batch");
+    std::vector<std::pair<const ColorImage*, const HeightImage*>> views;
+    std::vector<std::string> texts;
+    std::vector<int64_t> pick_index, place_index;
+    std::vector<float> pick_pixels;
+    const int64_t rows = config.bounds.rows(), cols = config.bounds.cols();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Sample& s = batch[i];
+      const std::string where = "batch sample " + std::to_string(i);
+      CheckImages(s.color, s.height, where);
+      CheckPixel(s.pick, where + " pick pixel");
+      CheckPixel(s.place, where + " place pixel");
+      views.emplace_back(&s.color, &s.height);
+      texts.push_back(s.instruction);
+      pick_index.push_back(s.pick[0] * cols + s.pick[1]);
+      place_index.push_back((RotationBin(s.place_yaw_rad) * rows + s.place[0]) * cols + s.place[1]);
+      pick_pixels.push_back(float(s.pick[0]));
+      pick_pixels.push_back(float(s.pick[1]));
+    }
+    const torch::Tensor input = Input(views);
+    const int64_t n = int64_t(batch.size());
+    const torch::Tensor pick = torch::tensor(pick_pixels).view({n, 2}).to(device);
+    torch::Tensor pick_logits, place_logits;
+    {
+      AutocastScope autocast(cuda() && config.bf16);
+      const torch::Tensor lang = model->language(texts);
+      pick_logits = model->PickLogits(input, lang);
+      place_logits = model->PlaceLogits(input, pick, lang).flatten(1);
+    }
+    namespace F = torch::nn::functional;
+    return {F::cross_entropy(pick_logits, torch::tensor(pick_index).to(device)),
+            F::cross_entropy(place_logits, torch::tensor(place_index).to(device))};
+  }
+
+  Logits Predict(const ColorImage& color, const HeightImage& height, const std::string& instruction) {
+    CheckImages(color, height, "policy input");
+    torch::NoGradGuard no_grad;
+    model->eval();
+    const int rows = config.bounds.rows(), cols = config.bounds.cols();
+    const torch::Tensor input = Input({{&color, &height}});
+    AutocastScope autocast(cuda() && config.bf16);
+    const torch::Tensor lang = model->language(std::vector<std::string>{instruction});
+    const torch::Tensor pick_logits = model->PickLogits(input, lang);
+    const int64_t best = pick_logits.argmax(1).item<int64_t>();
+    Logits out;
+    out.pick_pixel = {int(best / cols), int(best % cols)};
+    const torch::Tensor pick = torch::tensor({float(out.pick_pixel[0]), float(out.pick_pixel[1])}).view({1, 2}).to(device);
+    const torch::Tensor place_logits = model->PlaceLogits(input, pick, lang)[0].permute({1, 2, 0}).contiguous().cpu();
+    out.pick = Image<float>(rows, cols, 1);
+    out.place = Image<float>(rows, cols, config.rotations);
+    const torch::Tensor pick_cpu = pick_logits.view({rows, cols}).contiguous().cpu();
+    std::copy_n(pick_cpu.data_ptr<float>(), out.pick.data.size(), out.pick.data.begin());
+    std::copy_n(place_logits.data_ptr<float>(), out.place.data.size(), out.place.data.begin());
+    return out;
+  }
+};
+
+Policy::Policy(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Policy::Policy(Policy&&) noexcept = default;
+Policy& Policy::operator=(Policy&&) noexcept = default;
+Policy::~Policy() = default;
+
+Policy Policy::Create(const PolicyConfig& config) {
+  auto impl = std::make_unique<Impl>(config);
+  impl->Prepare();
+  return Policy(std::move(impl));
+}
+
+Policy Policy::Load(const std::filesystem::path& checkpoint, const std::string& device, int threads) {
+  TF_THROW_UNLESS(std::filesystem::is_regular_file(checkpoint), "policy checkpoint ", checkpoint, " does not exist");
+  torch::serialize::InputArchive archive;
+  PolicyConfig config;
+  int64_t step = 0;
+  try {
+    archive.load_from(checkpoint.string(), torch::kCPU);
+    c10::IValue header, steps;
+    archive.read("header", header);
+    archive.read("step", steps);
+    const nlohmann::json j = nlohmann::json::parse(header.toStringRef());
+    TF_THROW_UNLESS(j.at("version") == kCheckpointVersion, "policy checkpoint ", checkpoint, ": version ",
+                    j.at("version").dump(), ", expected ", kCheckpointVersion);
+    config = ConfigFromJson(j.at("config"));
+    step = steps.toInt();
+  } catch (const c10::Error& e) {
+    TF_THROW_UNLESS(false, "policy checkpoint ", checkpoint, ": not readable (", e.what_without_backtrace(), ")");
+  } catch (const nlohmann::json::exception& e) {
+    TF_THROW_UNLESS(false, "policy checkpoint ", checkpoint, ": bad header (", e.what(), ")");
+  }
+  if (!device.empty()) config.device = device;
+  if (threads >= 0) config.threads = threads;
+  auto impl = std::make_unique<Impl>(config);
+  try {
+    torch::serialize::InputArchive weights, optimizer;
+    archive.read("model", weights);
+    impl->model->load(weights);
+    impl->Prepare();
+    archive.read("optimizer", optimizer);
+    impl->optimizer->load(optimizer);
+  } catch (const c10::Error& e) {
+    TF_THROW_UNLESS(false, "policy checkpoint ", checkpoint, ": weights do not fit the stored config (",
+                    e.what_without_backtrace(), ")");
+  }
+  impl->step = step;
+  return Policy(std::move(impl));
+}
+
+void Policy::Save(const std::filesystem::path& checkpoint) const {
+  torch::serialize::OutputArchive archive, weights, optimizer;
+  impl_->model->save(weights);
+  impl_->optimizer->save(optimizer);
+  archive.write("header", c10::IValue(nlohmann::json{{"version", kCheckpointVersion},
+                                                      {"config", ConfigToJson(impl_->config)}}.dump()));
+  archive.write("step", c10::IValue(impl_->step));
+  archive.write("model", weights);
+  archive.write("optimizer", optimizer);
+  // Write next to the target and rename, so a kill mid-save never leaves a torn checkpoint.
+  const std::filesystem::path partial = checkpoint.string() + ".partial";
+  try {
+    archive.save_to(partial.string());
+  } catch (const c10::Error& e) {
+    TF_THROW_UNLESS(false, "policy checkpoint ", checkpoint, ": can't write (", e.what_without_backtrace(), ")");
+  }
+  std::filesystem::rename(partial, checkpoint);
+}
+
+Action Policy::Act(const ColorImage& color, const HeightImage& height, const std::string& instruction) {
+  const Logits logits = impl_->Predict(color, height, instruction);
+  const auto best = std::max_element(logits.place.data.begin(), logits.place.data.end()) - logits.place.data.begin();
+  const int rotations = impl_->config.rotations, cols = impl_->config.bounds.cols();
+  Action action;
+  action.pick = logits.pick_pixel;
+  action.rotation_bin = int(best % rotations);
+  action.place = {int(best / rotations / cols), int(best / rotations % cols)};
+  action.place_yaw_rad = impl_->YawOfBin(action.rotation_bin);
+  Heightmap map;  // core's pixel -> world conversion reads the height at the pixel
+  map.height = height;
+  action.pick_pose = MakePlanarPose(PixelToWorld(action.pick[0], action.pick[1], map, impl_->config.bounds), 0.0);
+  action.place_pose = MakePlanarPose(PixelToWorld(action.place[0], action.place[1], map, impl_->config.bounds),
+                                     action.place_yaw_rad);
+  return action;
+}
+
+Logits Policy::Predict(const ColorImage& color, const HeightImage& height, const std::string& instruction) {
+  return impl_->Predict(color, height, instruction);
+}
+
+Loss Policy::TrainStep(const Batch& batch) {
+  impl_->model->train();
+  auto [pick, place] = impl_->Losses(batch);
+  impl_->optimizer->zero_grad();
+  (pick + place).backward();
+  impl_->optimizer->step();
+  ++impl_->step;
+  return {pick.item<double>(), place.item<double>()};
+}
+
+Loss Policy::Evaluate(const Batch& batch) {
+  torch::NoGradGuard no_grad;
+  impl_->model->eval();
+  auto [pick, place] = impl_->Losses(batch);
+  return {pick.item<double>(), place.item<double>()};
+}
+
+const PolicyConfig& Policy::config() const { return impl_->config; }
+int64_t Policy::step() const { return impl_->step; }
+
+int64_t Policy::parameter_count() const {
+  int64_t n = 0;
+  for (const torch::Tensor& p : impl_->model->parameters()) n += p.numel();
+  return n;
+}
+
+std::string Policy::device_description() const {
+  if (!impl_->cuda()) return "cpu, " + std::to_string(torch::get_num_threads()) + " threads, LibTorch " + TORCH_VERSION;
+  return std::string("cuda") + (impl_->config.bf16 ? ", bf16 autocast" : ", fp32") +
+         (impl_->config.channels_last ? ", channels-last" : "") + ", LibTorch " + TORCH_VERSION;
+}
+
+}  // namespace taskforge::policy

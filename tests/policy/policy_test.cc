@@ -1,0 +1,127 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "taskforge/core/error.h"
+#include "taskforge/policy/policy.h"
+
+using namespace taskforge;
+using namespace taskforge::policy;
+
+namespace {
+
+// A reduced network on a 160 x 80 grid (6.25 mm cells) so the tests run in seconds on a CPU.
+PolicyConfig SmallConfig() {
+  PolicyConfig c;
+  c.bounds.pixel_size = 0.00625;
+  c.width = 4;
+  c.rotations = 8;
+  c.crop = 32;
+  c.transport_channels = 3;
+  c.lang_dim = 32;
+  c.lang_heads = 2;
+  c.vocab_buckets = 512;
+  c.max_tokens = 12;
+  c.learning_rate = 1e-3;
+  c.threads = 1;  // ctest runs test programs side by side; one thread each avoids oversubscription
+  c.seed = 1;
+  return c;
+}
+
+Batch SyntheticBatch(const PolicyConfig& c, int n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Batch batch;
+  for (int i = 0; i < n; ++i) batch.push_back(MakeSyntheticSample(c.bounds.rows(), c.bounds.cols(), rng));
+  return batch;
+}
+
+std::filesystem::path TempPath(const std::string& name) {
+  return std::filesystem::temp_directory_path() / ("taskforge_policy_test_" + std::to_string(::getpid()) + "_" + name);
+}
+
+}  // namespace
+
+TEST_CASE("policy outputs have the grid's shapes and actions land on it", "[policy]") {
+  const PolicyConfig c = SmallConfig();
+  Policy policy = Policy::Create(c);
+  CHECK(policy.parameter_count() > 0);
+  const Sample s = SyntheticBatch(c, 1, 3).front();
+  const Logits logits = policy.Predict(s.color, s.height, s.instruction);
+  CHECK(logits.pick.height == 160);
+  CHECK(logits.pick.width == 80);
+  CHECK(logits.pick.channels == 1);
+  CHECK(logits.place.height == 160);
+  CHECK(logits.place.width == 80);
+  CHECK(logits.place.channels == 8);
+  for (float v : logits.place.data) REQUIRE(std::isfinite(v));
+
+  const Action a = policy.Act(s.color, s.height, s.instruction);
+  CHECK(a.pick == logits.pick_pixel);
+  CHECK((a.place[0] >= 0 && a.place[0] < 160 && a.place[1] >= 0 && a.place[1] < 80));
+  CHECK((a.rotation_bin >= 0 && a.rotation_bin < 8));
+  // Pixel -> world as core's heightmap helpers: x along columns, y along rows, z from the map.
+  CHECK(a.pick_pose.translation().x() == Approx(0.25 + a.pick[1] * 0.00625));
+  CHECK(a.pick_pose.translation().y() == Approx(-0.5 + a.pick[0] * 0.00625));
+  CHECK(a.pick_pose.translation().z() == Approx(s.height.at(a.pick[0], a.pick[1])));
+  CHECK(YawOf(a.place_pose) == Approx(a.place_yaw_rad).margin(1e-9));
+
+  CHECK_THROWS_AS(policy.Act(ColorImage(320, 160, 3), HeightImage(320, 160, 1), "x"), Error);
+  Batch bad = SyntheticBatch(c, 1, 4);
+  bad[0].place = {500, 10};
+  CHECK_THROWS_WITH(policy.TrainStep(bad), Catch::Contains("place pixel (500, 10)"));
+  PolicyConfig odd = c;
+  odd.crop = 40;
+  CHECK_THROWS_WITH(Policy::Create(odd), Catch::Contains("crop 40"));
+}
+
+TEST_CASE("training overfits a tiny batch", "[policy]") {
+  const PolicyConfig c = SmallConfig();
+  Policy policy = Policy::Create(c);
+  const Batch batch = SyntheticBatch(c, 2, 11);
+  const double first = policy.Evaluate(batch).total();
+  Loss last;
+  for (int step = 0; step < 40; ++step) last = policy.TrainStep(batch);
+  const Loss after = policy.Evaluate(batch);
+  INFO("loss " << first << " -> pick " << after.pick << " + place " << after.place);
+  CHECK(policy.step() == 40);
+  CHECK(after.total() < 0.5 * first);
+  CHECK(after.pick < 0.5 * std::log(160.0 * 80.0));  // well below a uniform guess
+}
+
+TEST_CASE("a checkpoint restores weights, optimiser state and step", "[policy]") {
+  const PolicyConfig c = SmallConfig();
+  const Batch batch = SyntheticBatch(c, 2, 21);
+  const Batch next = SyntheticBatch(c, 2, 22);
+  Policy trained = Policy::Create(c);
+  for (int i = 0; i < 3; ++i) trained.TrainStep(batch);
+  const auto path = TempPath("ckpt.pt");
+  trained.Save(path);
+
+  Policy resumed = Policy::Load(path);
+  CHECK(resumed.step() == 3);
+  CHECK(resumed.config().width == c.width);
+  CHECK(resumed.config().bounds == c.bounds);
+  CHECK(resumed.Evaluate(next).total() == trained.Evaluate(next).total());
+  // Two more steps: the second depends on Adam's moments, so this checks they were restored.
+  for (int i = 0; i < 2; ++i) CHECK(resumed.TrainStep(next).total() == trained.TrainStep(next).total());
+  CHECK(resumed.Evaluate(batch).total() == trained.Evaluate(batch).total());
+  std::filesystem::remove(path);
+
+  CHECK_THROWS_WITH(Policy::Load(TempPath("missing.pt")), Catch::Contains("does not exist"));
+  const auto junk = TempPath("junk.pt");
+  std::ofstream(junk) << "not a checkpoint";
+  CHECK_THROWS_WITH(Policy::Load(junk), Catch::Contains("not readable"));
+  std::filesystem::remove(junk);
+}
+
+TEST_CASE("the same seed gives the same network", "[policy]") {
+  const PolicyConfig c = SmallConfig();
+  const Batch batch = SyntheticBatch(c, 1, 5);
+  Policy a = Policy::Create(c), b = Policy::Create(c);
+  CHECK(a.Evaluate(batch).total() == b.Evaluate(batch).total());
+  PolicyConfig other = c;
+  other.seed = 2;
+  CHECK(Policy::Create(other).Evaluate(batch).total() != a.Evaluate(batch).total());
+}
