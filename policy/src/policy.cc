@@ -185,12 +185,13 @@ struct Policy::Impl {
     const torch::Tensor input = Input(views);
     const int64_t n = int64_t(batch.size());
     const torch::Tensor pick = torch::tensor(pick_pixels).view({n, 2}).to(device);
+    // The sentence encoder runs in fp32: LibTorch's C++ multi-head attention has no bf16 masked_fill.
+    const torch::Tensor lang = model->language(texts);
     torch::Tensor pick_logits, place_logits;
     {
       AutocastScope autocast(cuda() && config.bf16);
-      const torch::Tensor lang = model->language(texts);
-      pick_logits = model->PickLogits(input, lang);
-      place_logits = model->PlaceLogits(input, pick, lang).flatten(1);
+      pick_logits = model->PickLogits(input, lang).to(torch::kFloat);
+      place_logits = model->PlaceLogits(input, pick, lang).flatten(1).to(torch::kFloat);
     }
     namespace F = torch::nn::functional;
     return {F::cross_entropy(pick_logits, torch::tensor(pick_index).to(device)),
@@ -203,14 +204,15 @@ struct Policy::Impl {
     model->eval();
     const int rows = config.bounds.rows(), cols = config.bounds.cols();
     const torch::Tensor input = Input({{&color, &height}});
+    const torch::Tensor lang = model->language(std::vector<std::string>{instruction});  // fp32, see Losses
     AutocastScope autocast(cuda() && config.bf16);
-    const torch::Tensor lang = model->language(std::vector<std::string>{instruction});
-    const torch::Tensor pick_logits = model->PickLogits(input, lang);
+    const torch::Tensor pick_logits = model->PickLogits(input, lang).to(torch::kFloat);
     const int64_t best = pick_logits.argmax(1).item<int64_t>();
     Logits out;
     out.pick_pixel = {int(best / cols), int(best % cols)};
     const torch::Tensor pick = torch::tensor({float(out.pick_pixel[0]), float(out.pick_pixel[1])}).view({1, 2}).to(device);
-    const torch::Tensor place_logits = model->PlaceLogits(input, pick, lang)[0].permute({1, 2, 0}).contiguous().cpu();
+    const torch::Tensor place_logits =
+        model->PlaceLogits(input, pick, lang)[0].permute({1, 2, 0}).to(torch::kFloat).contiguous().cpu();
     out.pick = Image<float>(rows, cols, 1);
     out.place = Image<float>(rows, cols, config.rotations);
     const torch::Tensor pick_cpu = pick_logits.view({rows, cols}).contiguous().cpu();
