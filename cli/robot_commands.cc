@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "taskforge/policy/policy.h"
 #include "taskforge/core/error.h"
 #include "taskforge/realrobot/calibration.h"
 #include "taskforge/realrobot/camera.h"
@@ -16,6 +17,27 @@
 
 namespace taskforge::cli {
 namespace {
+
+// A trained policy as deploy's action source. The adapter lives here because realrobot depends
+// on core alone and policy knows nothing of robots; the two meet only in the executable.
+class PolicyActionSource : public realrobot::ActionSource {
+ public:
+  explicit PolicyActionSource(const std::string& checkpoint) : policy_(policy::Policy::Load(checkpoint)) {}
+  std::optional<realrobot::PickPlaceAction> Act(const Observation& observation, const std::string& instruction) override {
+    const policy::Action action = policy_.Act(observation.heightmap.color, observation.heightmap.height, instruction);
+    return realrobot::PickPlaceAction{action.pick_pose, action.place_pose};
+  }
+
+ private:
+  policy::Policy policy_;
+};
+
+// "twin-oracle:HOST:PORT" is the robot twin's scripted expert; anything else a policy checkpoint.
+std::unique_ptr<realrobot::ActionSource> OpenActionSource(const std::string& checkpoint) {
+  if (checkpoint.rfind("twin-oracle:", 0) == 0) return realrobot::OpenTwinOracle(checkpoint);
+  return std::make_unique<PolicyActionSource>(checkpoint);
+}
+
 
 void PrintJson(const nlohmann::json& j) { std::cout << j.dump() << std::endl; }
 
@@ -125,7 +147,7 @@ void AddRobotCommands(CLI::App& app, const GlobalOptions& global) {
     if (!deploy->limits.empty()) config.limits = realrobot::LoadSafetyLimits(deploy->limits);
     const realrobot::Calibration calibration = realrobot::LoadCalibration(deploy->calibration);
     std::unique_ptr<Camera> camera = realrobot::OpenCamera(deploy->camera, calibration.world_T_camera);
-    std::unique_ptr<realrobot::ActionSource> source = realrobot::OpenActionSource(deploy->checkpoint);
+    std::unique_ptr<realrobot::ActionSource> source = OpenActionSource(deploy->checkpoint);
     std::unique_ptr<realrobot::UrRobot> robot;
     if (deploy->execute) {
       realrobot::UrConfig ur;

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "taskforge/core/files.h"
+
 namespace taskforge::dataset {
 
 using Bytes = std::vector<uint8_t>;
@@ -26,11 +28,10 @@ uint64_t GetU64(const uint8_t* at);
 Bytes ReadFileBytes(const std::filesystem::path& path);
 /// `size` bytes at `offset`. @throws Error naming the file if fewer are there (truncated).
 Bytes ReadFileRange(const std::filesystem::path& path, uint64_t offset, uint64_t size);
-/// Writes DIR/name.tmp-PID, flushes it to disk and renames it over `path`, so readers see the old
-/// file or the whole new one. @throws Error naming the file.
-void WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes);
+using taskforge::WriteFileAtomically;
+/// core's WriteFileAtomically for a byte buffer.
 inline void WriteFileAtomically(const std::filesystem::path& path, const Bytes& bytes) {
-  WriteFileAtomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  taskforge::WriteFileAtomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 }  // namespace taskforge::dataset

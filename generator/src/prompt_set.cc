@@ -1,25 +1,17 @@
 #include "prompt_set.h"
 
-#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "taskforge/core/error.h"
+#include "taskforge/core/files.h"
 
 namespace taskforge::generator {
 namespace {
 
 const char* kTemplates[] = {"system", "propose", "api_review", "code", "repair", "reflect",
                             "mode-explore", "mode-goal", "mode-curriculum"};
-
-std::string ReadText(const std::filesystem::path& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  TF_THROW_UNLESS(in.good(), "cannot read ", what, " ", path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string Describe(const nlohmann::json& object) {
   if (object.contains("size") && object["size"].is_array()) {
@@ -37,7 +29,7 @@ std::string Describe(const nlohmann::json& object) {
 }
 
 std::vector<CatalogueAsset> ReadCatalogue(const std::filesystem::path& path) {
-  const nlohmann::json j = nlohmann::json::parse(ReadText(path, "asset catalogue"), nullptr, false);
+  const nlohmann::json j = nlohmann::json::parse(ReadTextFile(path, "asset catalogue"), nullptr, false);
   TF_THROW_UNLESS(!j.is_discarded() && j.contains("objects") && j["objects"].is_array(), "asset catalogue ",
                   path.string(), " has no \"objects\" list");
   std::vector<CatalogueAsset> assets;
@@ -73,9 +65,9 @@ PromptSet PromptSet::Load(const std::filesystem::path& prompts_dir, const std::f
   PromptSet set;
   set.dir = prompts_dir;
   for (const char* name : kTemplates) {
-    set.templates[name] = ReadText(prompts_dir / (std::string(name) + ".txt"), "prompt template");
+    set.templates[name] = ReadTextFile(prompts_dir / (std::string(name) + ".txt"), "prompt template");
   }
-  set.task_api = ReadText(task_api_doc, "task API document");
+  set.task_api = ReadTextFile(task_api_doc, "task API document");
   set.assets = ReadCatalogue(catalogue);
   return set;
 }

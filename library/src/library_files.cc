@@ -1,10 +1,9 @@
 // The library as files: export to NAME.lua + NAME.json per task, import of the same, and the
 // chat-style JSONL of instruction -> Lua pairs for fine-tuning a language model.
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "taskforge/core/files.h"
 #include "taskforge/library/library.h"
 
 namespace taskforge::library {
@@ -33,25 +32,11 @@ ValidationRecord ValidationFromJson(const json& j) {
   return v;
 }
 
-std::string ReadText(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  TF_THROW_UNLESS(in.good(), "cannot read ", file.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void WriteText(const std::filesystem::path& file, const std::string& text) {
-  std::ofstream out(file, std::ios::binary);
-  out << text;
-  TF_THROW_UNLESS(out.good(), "cannot write ", file.string());
-}
-
 // The task described by NAME.json beside `lua` (everything but the source), or a bare script's
 // record read from its `task` table.
 TaskRecord ReadExported(const std::filesystem::path& lua) {
   TaskRecord t;
-  t.source = ReadText(lua);
+  t.source = ReadTextFile(lua, "task script");
   std::filesystem::path meta = lua;
   meta.replace_extension(".json");
   if (!std::filesystem::exists(meta)) {
@@ -62,7 +47,7 @@ TaskRecord ReadExported(const std::filesystem::path& lua) {
     return t;
   }
   try {
-    const json j = json::parse(ReadText(meta));
+    const json j = json::parse(ReadTextFile(meta, "task record"));
     t.name = j.at("name").get<std::string>();
     t.description = j.value("description", "");
     t.origin = ParseOrigin(j.value("origin", "imported"));
@@ -91,8 +76,8 @@ int TaskLibrary::Export(const std::filesystem::path& dir) const {
                        {"parents", t.parents}, {"prompt_mode", t.prompt_mode}, {"model", t.model},
                        {"assets", t.assets}, {"created_at", t.created_at}, {"updated_at", t.updated_at},
                        {"validations", validations}};
-    WriteText(dir / (t.name + ".lua"), t.source);
-    WriteText(dir / (t.name + ".json"), meta.dump(2) + "\n");
+    WriteFileAtomically(dir / (t.name + ".lua"), t.source);
+    WriteFileAtomically(dir / (t.name + ".json"), meta.dump(2) + "\n");
   }
   return int(all.size());
 }

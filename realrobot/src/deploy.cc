@@ -58,23 +58,16 @@ std::unique_ptr<ActionSource> OpenTwinOracle(const std::string& host, int port) 
   return std::make_unique<TwinOracle>(host, port);
 }
 
-std::unique_ptr<ActionSource> OpenActionSource(const std::string& checkpoint) {
+std::unique_ptr<ActionSource> OpenTwinOracle(const std::string& spec) {
   const std::string prefix = "twin-oracle:";
-  if (checkpoint.rfind(prefix, 0) == 0) {
-    const std::string rest = checkpoint.substr(prefix.size());
-    const size_t colon = rest.rfind(':');
-    TF_THROW_UNLESS(colon != std::string::npos && colon + 1 < rest.size(), "checkpoint '", checkpoint,
-                    "' must be twin-oracle:HOST:PORT (the twin's camera port)");
-    try {
-      return OpenTwinOracle(rest.substr(0, colon), std::stoi(rest.substr(colon + 1)));
-    } catch (const std::logic_error&) {
-      TF_THROW_UNLESS(false, "checkpoint '", checkpoint, "': the port must be a number");
-    }
+  const size_t colon = spec.rfind(':');
+  TF_THROW_UNLESS(spec.rfind(prefix, 0) == 0 && colon >= prefix.size() && colon + 1 < spec.size(), "action source '",
+                  spec, "' must be twin-oracle:HOST:PORT (the twin's camera port)");
+  try {
+    return OpenTwinOracle(spec.substr(prefix.size(), colon - prefix.size()), std::stoi(spec.substr(colon + 1)));
+  } catch (const std::logic_error&) {
+    TF_THROW_UNLESS(false, "action source '", spec, "': the port must be a number");
   }
-  TF_THROW_UNLESS(std::filesystem::exists(checkpoint), "checkpoint '", checkpoint, "' does not exist");
-  TF_THROW_UNLESS(false, "checkpoint '", checkpoint,
-                  "': loading trained policies into deploy is not wired yet (taskforge::policy, issue 7, will "
-                  "implement realrobot::ActionSource); use --checkpoint twin-oracle:HOST:PORT with a robot twin");
   return nullptr;
 }
 

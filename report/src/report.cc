@@ -2,11 +2,11 @@
 
 #include <cstdio>
 #include <ctime>
-#include <fstream>
 
 #include "html.h"
 #include "sections.h"
 #include "taskforge/core/error.h"
+#include "taskforge/core/files.h"
 #include "taskforge/library/library.h"
 #include "taskforge/tasks/tools.h"
 
@@ -125,13 +125,7 @@ ReportSummary WriteReport(const ReportConfig& config, const ReportProgress& prog
   if (!config.evaluation.empty()) html += EvaluationSection(config.evaluation, summary);
   html += PageEnd();
   summary.index_html = config.out / "index.html";
-  const fs::path partial = summary.index_html.string() + ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary);
-    out << html;
-    TF_THROW_UNLESS(out.good(), "cannot write ", partial);
-  }
-  fs::rename(partial, summary.index_html);
+  WriteFileAtomically(summary.index_html, html);
   return summary;
 }
 

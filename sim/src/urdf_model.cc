@@ -7,14 +7,13 @@
 
 #include <Eigen/Eigenvalues>
 
-#include <fstream>
 #include <functional>
 #include <mutex>
 #include <regex>
 #include <set>
-#include <sstream>
 
 #include "taskforge/core/error.h"
+#include "taskforge/core/files.h"
 
 namespace taskforge::sim {
 namespace {
@@ -256,11 +255,7 @@ RobotModel ParseUrdf(const std::string& xml, const std::filesystem::path& base_d
 }
 
 RobotModel LoadUrdf(const std::filesystem::path& path, const std::map<std::string, std::string>& replacements) {
-  std::ifstream in(path);
-  TF_THROW_UNLESS(in.good(), "URDF file ", path, " not found or unreadable");
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string xml = FillTemplate(text.str(), replacements, path.string());
+  const std::string xml = FillTemplate(ReadTextFile(path, "URDF file"), replacements, path.string());
   return ParseUrdf(xml, path.parent_path(), path.string());
 }
 

@@ -1,24 +1,19 @@
 // Finding task scripts: the library folder, names with variants, and each script's metadata.
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "catalogue.h"
 #include "lua_sandbox.h"
 #include "scene_api.h"
 #include "taskforge/core/error.h"
+#include "taskforge/core/files.h"
 #include "taskforge/tasks/task.h"
 
 namespace taskforge::tasks {
 namespace {
 
 TaskSource ReadSource(const std::filesystem::path& path, const std::string& name, const std::string& variant) {
-  std::ifstream in(path, std::ios::binary);
-  TF_THROW_UNLESS(in.good(), "cannot read task script ", path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return {name, variant, path.filename().string(), text.str()};
+  return {name, variant, path.filename().string(), ReadTextFile(path, "task script")};
 }
 
 std::vector<std::filesystem::path> ScriptsIn(const std::filesystem::path& dir) {

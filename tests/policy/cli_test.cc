@@ -2,7 +2,10 @@
 // -> eval in sim on test seeds, each printing its JSON summary last.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -54,5 +57,21 @@ TEST_CASE("taskforge train, resume and eval run end to end", "[policy]") {
   CHECK(j["step"] == 2);
 
   CHECK(RunCli("eval --checkpoint " + run + "/missing.pt --tasks block-insertion --episodes 1").first != 0);
+
+  SECTION("and the checkpoint plans a pick and place on the robot twin (deploy dry run)") {
+    const int port_base = 41000 + int(::getpid() % 500) * 20;
+    const fs::path calibration = root / "calibration.json", plan = root / "plan.png";
+    const std::string twin = std::string(TASKFORGE_CLI) + " robot-twin --task block-insertion --seconds 60 --port-base " +
+                             std::to_string(port_base) + " --write-calibration " + calibration.string() + assets +
+                             " > /dev/null 2>&1 &";
+    REQUIRE(std::system(twin.c_str()) == 0);
+    for (int i = 0; i < 300 && !fs::exists(calibration); ++i) ::usleep(100'000);  // the twin writes it once serving
+    REQUIRE(fs::exists(calibration));
+    std::tie(status, j) = RunCli("deploy --checkpoint " + run + "/last.pt --robot 127.0.0.1 --camera twin:127.0.0.1:" +
+                                 std::to_string(port_base + 11) + " --calibration " + calibration.string() +
+                                 " --instruction 'insert the block into the fixture' --plan " + plan.string());
+    CHECK(status == 0);
+    CHECK(fs::file_size(plan) > 1000);
+  }
   fs::remove_all(root);
 }

@@ -22,8 +22,8 @@ struct PickPlaceAction {
   Pose place = Pose::Identity();
 };
 
-/// Where deploy's actions come from. The policy (issue 7, taskforge::policy) implements it; the
-/// robot twin's scripted oracle does so meanwhile (OpenTwinOracle).
+/// Where deploy's actions come from: a trained policy, or the robot twin's scripted oracle
+/// (OpenTwinOracle) for rehearsals.
 class ActionSource {
  public:
   virtual ~ActionSource() = default;
@@ -35,10 +35,10 @@ class ActionSource {
 /// @throws Error if the twin can't be reached.
 std::unique_ptr<ActionSource> OpenTwinOracle(const std::string& host, int port);
 
-/// The action source a deploy checkpoint names: "twin-oracle:HOST:PORT" is the twin's oracle;
-/// policy checkpoint files wait on taskforge::policy (issue 7) and are refused with a message
-/// saying so. @throws Error.
-std::unique_ptr<ActionSource> OpenActionSource(const std::string& checkpoint);
+/// The same from "twin-oracle:HOST:PORT". Policies are the other action source: the executable
+/// adapts taskforge::policy to this interface (cli/robot_commands.cc), as realrobot depends on core
+/// alone. @throws Error for a malformed spec or a twin that can't be reached.
+std::unique_ptr<ActionSource> OpenTwinOracle(const std::string& spec);
 
 struct DeployConfig {
   std::string instruction;
