@@ -62,8 +62,7 @@ TEST_CASE("taskforge train, resume and eval run end to end", "[policy]") {
     const int port_base = 41000 + int(::getpid() % 500) * 20;
     const fs::path calibration = root / "calibration.json", plan = root / "plan.png";
     const std::string twin = std::string(TASKFORGE_CLI) + " robot-twin --task block-insertion --seconds 60 --port-base " +
-                             std::to_string(port_base) + " --write-calibration " + calibration.string() + assets +
-                             " > /dev/null 2>&1 &";
+                             std::to_string(port_base) + " --write-calibration " + calibration.string() + " > /dev/null 2>&1 &";
     REQUIRE(std::system(twin.c_str()) == 0);
     for (int i = 0; i < 300 && !fs::exists(calibration); ++i) ::usleep(100'000);  // the twin writes it once serving
     REQUIRE(fs::exists(calibration));
