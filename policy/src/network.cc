@@ -219,7 +219,6 @@ torch::Tensor ClipPortImpl::PlaceLogits(const torch::Tensor& image, const torch:
   const int64_t batch = image.size(0), rows = image.size(2), cols = image.size(3);
   const int64_t crop = config.crop, half = crop / 2, k = config.rotations;
   const torch::Tensor padded = F::pad(image, F::PadFuncOptions({half, half, half, half}));  // raw zeros = empty cells
-  const int64_t prow = rows + crop, pcol = cols + crop;
   const torch::Tensor centre = pick + double(half);  // the pick in padded pixels
   clock.Lap("place.crops");
   const torch::Tensor key_features = key(Normalize(padded), lang).to(torch::kFloat);  // [B, C, prow, pcol]
@@ -241,15 +240,23 @@ torch::Tensor ClipPortImpl::PlaceLogits(const torch::Tensor& image, const torch:
     clock.Lap("place.rotate");
   }
 
-  // Cross-correlation of every rotated query with the key, by FFT:
-  // out[b, r, y, x] = sum_{c,i,j} key[b, c, y + i, x + j] * query[b, r, c, i, j]. The padding makes
-  // y + i < prow for every y < rows, so the circular correlation never wraps.
-  const std::vector<int64_t> size{prow, pcol};
-  const torch::Tensor key_f = torch::fft::rfft2(key_features, size);
-  const torch::Tensor query_f = torch::fft::rfft2(query_features.view({batch, k, -1, crop, crop}), size);
-  const torch::Tensor corr = torch::fft::irfft2((key_f.unsqueeze(1) * query_f.conj()).sum(2), size);
+  const torch::Tensor logits =
+      CrossCorrelate(key_features, query_features.view({batch, k, -1, crop, crop}), rows, cols);
   clock.Lap("place.correlate");
-  return corr.slice(2, 0, rows).slice(3, 0, cols);
+  return logits;
+}
+
+torch::Tensor CrossCorrelate(const torch::Tensor& key, const torch::Tensor& queries, int64_t rows, int64_t cols) {
+  const int64_t prow = key.size(2), pcol = key.size(3), crop_rows = queries.size(3), crop_cols = queries.size(4);
+  TF_DEMAND(rows + crop_rows - 1 <= prow && cols + crop_cols - 1 <= pcol);
+  // By FFT over [prow, pcol]: the size bound above means y + i < prow for every output row y, so
+  // the circular correlation never wraps. The 2-D transforms go one axis at a time so that rows
+  // known to be zero (the queries' padding) or not wanted (output rows >= rows) skip their 1-D
+  // transforms; the result is that of rfft2 / irfft2.
+  const torch::Tensor key_f = torch::fft::fft(torch::fft::rfft(key, pcol, -1), prow, -2);
+  const torch::Tensor query_f = torch::fft::fft(torch::fft::rfft(queries, pcol, -1), prow, -2);
+  const torch::Tensor product = (key_f.unsqueeze(1) * query_f.conj()).sum(2);  // [B, k, prow, pcol / 2 + 1]
+  return torch::fft::irfft(torch::fft::ifft(product, prow, -2).slice(2, 0, rows), pcol, -1).slice(3, 0, cols);
 }
 
 StageClock::StageClock(StageTimes* sink, bool cuda)

@@ -108,6 +108,11 @@ struct ClipPortImpl : torch::nn::Module {
 };
 TORCH_MODULE(ClipPort);
 
+/// out[b, r, y, x] = sum_{c,i,j} key[b, c, y + i, x + j] * queries[b, r, c, i, j] for y < rows,
+/// x < cols (a VALID conv2d of the key with each query as kernel). key [B, C, H, W], queries
+/// [B, k, C, h, w] with rows + h - 1 <= H and cols + w - 1 <= W. Returns [B, k, rows, cols].
+torch::Tensor CrossCorrelate(const torch::Tensor& key, const torch::Tensor& queries, int64_t rows, int64_t cols);
+
 /// Ravens' normalisation of the raw 6-channel input.
 torch::Tensor Normalize(const torch::Tensor& raw);
 

@@ -44,7 +44,7 @@ struct PolicyConfig {
   std::string device = "cpu";   ///< "cpu" or "cuda" (needs a CUDA build of LibTorch)
   int threads = 0;              ///< CPU intra-op threads; 0: all hardware threads
   bool bf16 = true;             ///< CUDA only: bf16 autocast of the forward pass
-  bool channels_last = true;    ///< CUDA only: NHWC convolutions
+  bool channels_last = true;    ///< NHWC convolutions: on CUDA always, on CPU for Act/Predict only
   uint64_t seed = 0;            ///< weight initialisation
 
   /// Side of the unrotated query window in "features" mode [px]: ceil(crop·√2) rounded up to the
