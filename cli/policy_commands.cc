@@ -30,6 +30,9 @@ void AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
   cmd.add_option("--batch", config->batch, "batch size")->check(CLI::Range(1, 4096))->capture_default_str();
   cmd.add_option("--device", config->policy.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   cmd.add_option("--width", config->policy.width, "channels of the full-resolution stage")->check(CLI::Range(1, 256))->capture_default_str();
+  cmd.add_option("--query-rotation", config->policy.query_rotation,
+                 "place query: crops (CLIPort), features (rotate query features), auto (features on cpu)")
+      ->check(CLI::IsMember({"auto", "crops", "features"}))->capture_default_str();
   cmd.add_option("--lr", config->policy.learning_rate, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
   cmd.add_option("--checkpoint-every", config->checkpoint_every, "steps between checkpoints and validations")
       ->check(CLI::Range(1, 1 << 30))->capture_default_str();
@@ -164,6 +167,10 @@ void AddPolicyCommands(CLI::App& app, const GlobalOptions& global, CLI::App& ben
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   cmd.add_option("--threads", config->policy.threads, "CPU threads (0: all)")->capture_default_str();
+  cmd.add_option("--query-rotation", config->policy.query_rotation,
+                 "place query: crops (CLIPort), features (rotate query features), auto (features on cpu)")
+      ->check(CLI::IsMember({"auto", "crops", "features"}))->capture_default_str();
+  cmd.add_option("--rotations", config->policy.rotations, "place yaw bins")->check(CLI::Range(1, 360))->capture_default_str();
   cmd.add_flag("--fp32", [config](int64_t) { config->policy.bf16 = false; }, "CUDA: no bf16 autocast");
   cmd.add_flag("--no-channels-last", [config](int64_t) { config->policy.channels_last = false; },
                "CUDA: keep NCHW convolutions");
@@ -180,17 +187,25 @@ void AddPolicyCommands(CLI::App& app, const GlobalOptions& global, CLI::App& ben
                               {"act_median_ms", r.act_median_ms},
                               {"act_p90_ms", r.act_p90_ms},
                               {"first_loss", r.first_loss},
-                              {"last_loss", r.last_loss}};
+                              {"last_loss", r.last_loss},
+                              {"query_rotation", r.query_rotation},
+                              {"act_stages_ms", r.act_stages_ms},
+                              {"train_stages_ms", r.train_stages_ms}};
     if (global.json) {
       std::cout << j.dump() << std::endl;
       return;
     }
     std::cout << std::fixed << std::setprecision(2) << "policy on " << r.device << ", " << r.parameters
-              << " parameters (width " << config->policy.width << ")\n"
+              << " parameters (width " << config->policy.width << ", query " << r.query_rotation << ")\n"
               << "  training: " << r.train_steps_per_s << " steps/s at batch " << r.batch << " ("
               << r.train_samples_per_s << " samples/s), loss " << r.first_loss << " -> " << r.last_loss << "\n"
               << "  pick+place: median " << r.act_median_ms << " ms, p90 " << r.act_p90_ms << " ms over "
               << config->act_runs << " runs\n";
+    for (const auto* stages : {&r.act_stages_ms, &r.train_stages_ms}) {
+      std::cout << (stages == &r.act_stages_ms ? "  pick+place stages [ms]:" : "  training step stages [ms]:");
+      for (const auto& [stage, ms] : *stages) std::cout << " " << stage << " " << ms;
+      std::cout << "\n";
+    }
   });
 }
 

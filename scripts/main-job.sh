@@ -21,7 +21,7 @@ tasks=${TASKS:-block-insertion,box-into-container}
 validate_episodes=${VALIDATE_EPISODES:-4}
 train_episodes=${TRAIN_EPISODES:-20}
 val_episodes=${VAL_EPISODES:-4}
-steps=${STEPS:-100}
+steps=${STEPS:-200}
 batch=${BATCH:-1}
 eval_episodes=${EVAL_EPISODES:-10}
 jobs=$(nproc)
@@ -61,7 +61,7 @@ stage "4/7 Oracle demonstrations: val split" \
   --library "$out/tasks" --out "$out/demos/val"
 stage "5/7 Training the policy on the CPU" \
   $tf train --data "$out/demos/train" --val "$out/demos/val" --tasks "$tasks" --steps "$steps" \
-  --batch "$batch" --checkpoint-every 50 --val-samples 8 --device cpu --out "$out/policy"
+  --batch "$batch" --width 8 --lr 2e-4 --checkpoint-every 50 --val-samples 8 --device cpu --out "$out/policy"
 stage "6/7 Evaluating it on unseen test seeds" \
   $tf eval --checkpoint "$out/policy/last.pt" --tasks "$tasks" --split test --episodes "$eval_episodes" \
   --device cpu --library "$out/tasks" --json | tee "$out/eval.txt"

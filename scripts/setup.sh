@@ -18,6 +18,10 @@ packages=(
   libzstd-dev libgif-dev
   # policy: LibTorch (CPU build; GPU hosts use PyTorch's C++ distribution instead, see docs/policy.md)
   libtorch-dev
+  # policy on CPU: an optimised BLAS for LibTorch's small convolutions (Debian's libtorch links
+  # libblas.so.3, which is otherwise the slow reference BLAS); the OpenMP build shares libgomp's
+  # threads with LibTorch instead of starting its own pool
+  libopenblas0-openmp
   # images, JSON, command line, tests
   libstb-dev nlohmann-json3-dev libcli11-dev catch2
   # the language-model client (HTTPS to OpenAI-compatible APIs) and, for its tests, a loopback HTTP server

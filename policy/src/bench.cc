@@ -26,6 +26,7 @@ PolicyBenchResult BenchmarkPolicy(const PolicyBenchConfig& config) {
   PolicyBenchResult result;
   result.device = policy.device_description();
   result.parameters = policy.parameter_count();
+  result.query_rotation = policy.config().query_rotation;
   result.batch = config.batch;
   for (int i = 0; i < config.warmup; ++i) policy.TrainStep(batch);
   const auto train_start = std::chrono::steady_clock::now();
@@ -49,6 +50,17 @@ PolicyBenchResult BenchmarkPolicy(const PolicyBenchConfig& config) {
   std::sort(ms.begin(), ms.end());
   result.act_median_ms = ms[ms.size() / 2];
   result.act_p90_ms = ms[std::min(ms.size() - 1, size_t(0.9 * double(ms.size())))];
+
+  // Where the time goes: a few more calls with per-stage laps (on CUDA each lap synchronises, so
+  // these stay out of the figures above).
+  const int profiled = std::min(3, config.act_runs);
+  policy.TimeStages(&result.act_stages_ms);
+  for (int i = 0; i < profiled; ++i) policy.Act(scene.color, scene.height, scene.instruction);
+  policy.TimeStages(&result.train_stages_ms);
+  for (int i = 0; i < std::min(3, config.train_steps); ++i) policy.TrainStep(batch);
+  policy.TimeStages(nullptr);
+  for (auto& [stage, total] : result.act_stages_ms) total /= profiled;
+  for (auto& [stage, total] : result.train_stages_ms) total /= std::min(3, config.train_steps);
   return result;
 }
 

@@ -25,6 +25,32 @@ torch::nn::Conv2d Conv(int in, int out, int kernel, int stride = 1, bool bias = 
 
 int StageWidth(int width, int stage) { return width << stage; }
 
+// For each of `k` rotations phi_r = 2 pi r / k, a crop x crop patch of `source` [B, C, H, W] centred
+// on `centre` [B, 2] (row, col, in source pixels): patch pixel (i, j) reads
+// centre + R(phi_r) (j - crop/2, i - crop/2) (x = column, y = row), bilinear, zeros outside.
+// Returns [B * k, C, crop, crop], rotation-major within each batch item.
+torch::Tensor RotatedPatches(const torch::Tensor& source, const torch::Tensor& centre, int64_t crop, int64_t k) {
+  const int64_t batch = source.size(0), channels = source.size(1), rows = source.size(2), cols = source.size(3);
+  const auto opts = centre.options().dtype(torch::kFloat);
+  const torch::Tensor offsets = torch::arange(crop, opts) - double(crop / 2);
+  const torch::Tensor dy = offsets.view({crop, 1}).expand({crop, crop});
+  const torch::Tensor dx = offsets.view({1, crop}).expand({crop, crop});
+  const torch::Tensor phi = torch::arange(k, opts) * (2.0 * std::numbers::pi / double(k));
+  const torch::Tensor c = phi.cos().view({k, 1, 1}), s = phi.sin().view({k, 1, 1});
+  const torch::Tensor rot_x = c * dx - s * dy, rot_y = s * dx + c * dy;  // [k, crop, crop]
+  const torch::Tensor centre_x = centre.select(1, 1).to(torch::kFloat).view({batch, 1, 1, 1});
+  const torch::Tensor centre_y = centre.select(1, 0).to(torch::kFloat).view({batch, 1, 1, 1});
+  // align_corners=false: pixel p lies at (2p + 1) / size - 1.
+  const torch::Tensor gx = (2.0 * (centre_x + rot_x.unsqueeze(0)) + 1.0) / double(cols) - 1.0;
+  const torch::Tensor gy = (2.0 * (centre_y + rot_y.unsqueeze(0)) + 1.0) / double(rows) - 1.0;
+  const torch::Tensor grid = torch::stack({gx, gy}, -1).view({batch, k * crop, crop, 2});
+  return F::grid_sample(source.to(torch::kFloat), grid,
+                        F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false))
+      .view({batch, channels, k, crop, crop})
+      .transpose(1, 2)
+      .reshape({batch * k, channels, crop, crop});
+}
+
 }  // namespace
 
 torch::Tensor Normalize(const torch::Tensor& raw) {
@@ -181,49 +207,67 @@ ClipPortImpl::ClipPortImpl(const PolicyConfig& c) : config(c) {
 }
 
 torch::Tensor ClipPortImpl::PickLogits(const torch::Tensor& image, const torch::Tensor& lang) {
-  return attention(Normalize(image), lang).flatten(1).to(torch::kFloat);
+  StageClock clock(stage_times, image.is_cuda());
+  torch::Tensor logits = attention(Normalize(image), lang).flatten(1).to(torch::kFloat);
+  clock.Lap("pick");
+  return logits;
 }
 
 torch::Tensor ClipPortImpl::PlaceLogits(const torch::Tensor& image, const torch::Tensor& pick,
                                         const torch::Tensor& lang) {
+  StageClock clock(stage_times, image.is_cuda());
   const int64_t batch = image.size(0), rows = image.size(2), cols = image.size(3);
   const int64_t crop = config.crop, half = crop / 2, k = config.rotations;
   const torch::Tensor padded = F::pad(image, F::PadFuncOptions({half, half, half, half}));  // raw zeros = empty cells
-  const int64_t prow = rows + crop, pcol = cols + crop;
-
-  // Rotated crops around the pick, sampled straight from the padded image: crop pixel (i, j) reads
-  // pick + R(phi_r) (j - half, i - half) for rotation phi_r = 2 pi r / k (x = column, y = row).
-  const auto opts = image.options().dtype(torch::kFloat);
-  const torch::Tensor offsets = torch::arange(crop, opts) - double(half);
-  const torch::Tensor dy = offsets.view({crop, 1}).expand({crop, crop});
-  const torch::Tensor dx = offsets.view({1, crop}).expand({crop, crop});
-  const torch::Tensor phi = torch::arange(k, opts) * (2.0 * std::numbers::pi / double(k));
-  const torch::Tensor c = phi.cos().view({k, 1, 1}), s = phi.sin().view({k, 1, 1});
-  const torch::Tensor rot_x = c * dx - s * dy, rot_y = s * dx + c * dy;  // [k, crop, crop]
-  const torch::Tensor centre_x = (pick.select(1, 1) + double(half)).view({batch, 1, 1, 1});
-  const torch::Tensor centre_y = (pick.select(1, 0) + double(half)).view({batch, 1, 1, 1});
-  // align_corners=false: pixel p lies at (2p + 1) / size - 1.
-  const torch::Tensor gx = (2.0 * (centre_x + rot_x.unsqueeze(0)) + 1.0) / double(pcol) - 1.0;
-  const torch::Tensor gy = (2.0 * (centre_y + rot_y.unsqueeze(0)) + 1.0) / double(prow) - 1.0;
-  const torch::Tensor grid = torch::stack({gx, gy}, -1).view({batch, k * crop, crop, 2});
-  const torch::Tensor crops = F::grid_sample(padded.to(torch::kFloat), grid,
-                                             F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false))
-                                  .view({batch, 6, k, crop, crop})
-                                  .permute({0, 2, 1, 3, 4})
-                                  .reshape({batch * k, 6, crop, crop});
-
+  const torch::Tensor centre = pick + double(half);  // the pick in padded pixels
+  clock.Lap("place.crops");
   const torch::Tensor key_features = key(Normalize(padded), lang).to(torch::kFloat);  // [B, C, prow, pcol]
-  const torch::Tensor query_features =
-      query(Normalize(crops), lang.repeat_interleave(k, 0)).to(torch::kFloat).view({batch, k, -1, crop, crop});
+  clock.Lap("place.key");
 
-  // Cross-correlation of every rotated query with the key, by FFT:
-  // out[b, r, y, x] = sum_{c,i,j} key[b, c, y + i, x + j] * query[b, r, c, i, j]. The padding makes
-  // y + i < prow for every y < rows, so the circular correlation never wraps.
-  const std::vector<int64_t> size{prow, pcol};
-  const torch::Tensor key_f = torch::fft::rfft2(key_features, size);
-  const torch::Tensor query_f = torch::fft::rfft2(query_features, size);
-  const torch::Tensor corr = torch::fft::irfft2((key_f.unsqueeze(1) * query_f.conj()).sum(2), size);
-  return corr.slice(2, 0, rows).slice(3, 0, cols);
+  torch::Tensor query_features;  // [B * k, C, crop, crop]
+  if (config.query_rotation == "crops") {  // CLIPort: the query streams see every rotated crop
+    const torch::Tensor crops = RotatedPatches(padded, centre, crop, k);
+    clock.Lap("place.crops");
+    query_features = query(Normalize(crops), lang.repeat_interleave(k, 0)).to(torch::kFloat);
+    clock.Lap("place.query");
+  } else {  // one unrotated window, its features rotated (window centre = the pick)
+    const int64_t window = config.QueryWindow();
+    const torch::Tensor patch = RotatedPatches(padded, centre, window, 1);
+    clock.Lap("place.crops");
+    const torch::Tensor features = query(Normalize(patch), lang).to(torch::kFloat);  // [B, C, window, window]
+    clock.Lap("place.query");
+    query_features = RotatedPatches(features, torch::full({batch, 2}, double(window / 2), centre.options()), crop, k);
+    clock.Lap("place.rotate");
+  }
+
+  const torch::Tensor logits =
+      CrossCorrelate(key_features, query_features.view({batch, k, -1, crop, crop}), rows, cols);
+  clock.Lap("place.correlate");
+  return logits;
+}
+
+torch::Tensor CrossCorrelate(const torch::Tensor& key, const torch::Tensor& queries, int64_t rows, int64_t cols) {
+  const int64_t prow = key.size(2), pcol = key.size(3), crop_rows = queries.size(3), crop_cols = queries.size(4);
+  TF_DEMAND(rows + crop_rows - 1 <= prow && cols + crop_cols - 1 <= pcol);
+  // By FFT over [prow, pcol]: the size bound above means y + i < prow for every output row y, so
+  // the circular correlation never wraps. The 2-D transforms go one axis at a time so that rows
+  // known to be zero (the queries' padding) or not wanted (output rows >= rows) skip their 1-D
+  // transforms; the result is that of rfft2 / irfft2.
+  const torch::Tensor key_f = torch::fft::fft(torch::fft::rfft(key, pcol, -1), prow, -2);
+  const torch::Tensor query_f = torch::fft::fft(torch::fft::rfft(queries, pcol, -1), prow, -2);
+  const torch::Tensor product = (key_f.unsqueeze(1) * query_f.conj()).sum(2);  // [B, k, prow, pcol / 2 + 1]
+  return torch::fft::irfft(torch::fft::ifft(product, prow, -2).slice(2, 0, rows), pcol, -1).slice(3, 0, cols);
+}
+
+StageClock::StageClock(StageTimes* sink, bool cuda)
+    : sink_(sink), cuda_(cuda), last_(std::chrono::steady_clock::now()) {}
+
+void StageClock::Lap(const std::string& name) {
+  if (!sink_) return;
+  if (cuda_) torch::cuda::synchronize();
+  const auto now = std::chrono::steady_clock::now();
+  (*sink_)[name] += std::chrono::duration<double, std::milli>(now - last_).count();
+  last_ = now;
 }
 
 }  // namespace taskforge::policy::net

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -79,6 +80,19 @@ struct LanguageEncoderImpl : torch::nn::Module {
 };
 TORCH_MODULE(LanguageEncoder);
 
+/// Profiling laps: Lap(name) adds the wall time since the previous lap (or construction) to
+/// (*sink)[name] in ms, after waiting for queued CUDA work. Does nothing without a sink.
+class StageClock {
+ public:
+  StageClock(StageTimes* sink, bool cuda);
+  void Lap(const std::string& name);
+
+ private:
+  StageTimes* sink_;
+  bool cuda_;
+  std::chrono::steady_clock::time_point last_;
+};
+
 /// The whole policy: language encoder, attention (pick) and transport (place) heads.
 struct ClipPortImpl : torch::nn::Module {
   explicit ClipPortImpl(const PolicyConfig& config);
@@ -87,11 +101,17 @@ struct ClipPortImpl : torch::nn::Module {
   /// `pick` [B, 2] float (row, col). Returns [B, rotations, H, W].
   torch::Tensor PlaceLogits(const torch::Tensor& image, const torch::Tensor& pick, const torch::Tensor& lang);
 
-  PolicyConfig config;
+  PolicyConfig config;  ///< query_rotation resolved ("crops" or "features")
   LanguageEncoder language{nullptr};
   TwoStream attention{nullptr}, key{nullptr}, query{nullptr};
+  StageTimes* stage_times = nullptr;  ///< profiling sink (Policy::TimeStages)
 };
 TORCH_MODULE(ClipPort);
+
+/// out[b, r, y, x] = sum_{c,i,j} key[b, c, y + i, x + j] * queries[b, r, c, i, j] for y < rows,
+/// x < cols (a VALID conv2d of the key with each query as kernel). key [B, C, H, W], queries
+/// [B, k, C, h, w] with rows + h - 1 <= H and cols + w - 1 <= W. Returns [B, k, rows, cols].
+torch::Tensor CrossCorrelate(const torch::Tensor& key, const torch::Tensor& queries, int64_t rows, int64_t cols);
 
 /// Ravens' normalisation of the raw 6-channel input.
 torch::Tensor Normalize(const torch::Tensor& raw);

@@ -22,7 +22,7 @@ nlohmann::json ConfigToJson(const PolicyConfig& c) {
   const WorkspaceBounds& b = c.bounds;
   return {{"bounds", {b.x_min, b.x_max, b.y_min, b.y_max, b.z_min, b.z_max, b.pixel_size}},
           {"width", c.width}, {"rotations", c.rotations}, {"crop", c.crop},
-          {"transport_channels", c.transport_channels}, {"lang_dim", c.lang_dim},
+          {"transport_channels", c.transport_channels}, {"query_rotation", c.query_rotation}, {"lang_dim", c.lang_dim},
           {"vocab_buckets", c.vocab_buckets}, {"max_tokens", c.max_tokens}, {"lang_heads", c.lang_heads},
           {"language_encoder", c.language_encoder}, {"learning_rate", c.learning_rate}, {"device", c.device},
           {"threads", c.threads}, {"bf16", c.bf16}, {"channels_last", c.channels_last}, {"seed", c.seed}};
@@ -34,6 +34,7 @@ PolicyConfig ConfigFromJson(const nlohmann::json& j) {
   c.bounds = {b[0], b[1], b[2], b[3], b[4], b[5], b[6]};
   c.width = j.at("width"); c.rotations = j.at("rotations"); c.crop = j.at("crop");
   c.transport_channels = j.at("transport_channels"); c.lang_dim = j.at("lang_dim");
+  c.query_rotation = j.value("query_rotation", "crops");  // checkpoints before the field: CLIPort's crops
   c.vocab_buckets = j.at("vocab_buckets"); c.max_tokens = j.at("max_tokens"); c.lang_heads = j.at("lang_heads");
   c.language_encoder = j.at("language_encoder"); c.learning_rate = j.at("learning_rate");
   c.device = j.at("device"); c.threads = j.at("threads"); c.bf16 = j.at("bf16");
@@ -48,6 +49,8 @@ void CheckConfig(const PolicyConfig& c) {
   TF_THROW_UNLESS(c.crop >= 16 && c.crop % 16 == 0, "policy config: crop ", c.crop, " must be a multiple of 16");
   TF_THROW_UNLESS(c.width >= 1 && c.rotations >= 1 && c.transport_channels >= 1, "policy config: width ", c.width,
                   ", rotations ", c.rotations, ", transport_channels ", c.transport_channels, " must be >= 1");
+  TF_THROW_UNLESS(c.query_rotation == "auto" || c.query_rotation == "crops" || c.query_rotation == "features",
+                  "policy config: query_rotation '", c.query_rotation, "' is none of auto, crops, features");
   TF_THROW_UNLESS(c.lang_dim >= 1 && c.lang_heads >= 1 && c.lang_dim % c.lang_heads == 0, "policy config: lang_dim ",
                   c.lang_dim, " must be a positive multiple of lang_heads ", c.lang_heads);
   TF_THROW_UNLESS(c.vocab_buckets > 2 && c.max_tokens >= 2, "policy config: vocab_buckets ", c.vocab_buckets,
@@ -87,15 +90,23 @@ class AutocastScope {
 
 }  // namespace
 
+int PolicyConfig::QueryWindow() const {
+  // ceil(crop * sqrt(2)) + 2 covers the rotated corners and their bilinear neighbours; then stride 16.
+  const int needed = int(std::ceil(crop * std::numbers::sqrt2)) + 2;
+  return (needed + 15) / 16 * 16;
+}
+
 struct Policy::Impl {
   PolicyConfig config;
   torch::Device device{torch::kCPU};
   net::ClipPort model{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer;
   int64_t step = 0;
+  StageTimes* stage_times = nullptr;  // profiling sink, also handed to the network
 
   explicit Impl(const PolicyConfig& c) : config(c) {
     CheckConfig(config);
+    if (config.query_rotation == "auto") config.query_rotation = config.device == "cpu" ? "features" : "crops";
     if (config.device == "cpu") {
       torch::set_num_threads(config.threads > 0 ? config.threads : int(std::max(1u, std::thread::hardware_concurrency())));
     } else {
@@ -135,7 +146,10 @@ struct Policy::Impl {
   }
 
   // Raw network input [N, 6, H, W]: RGB 0..255, then the height [m] three times (CLIPort's layout).
-  torch::Tensor Input(const std::vector<std::pair<const ColorImage*, const HeightImage*>>& views) const {
+  // Channels-last on CUDA, and on CPU for inference (`acting`): there it steers batch-1 convolutions
+  // onto oneDNN (~30% faster Act); CPU training stays NCHW, since LibTorch 1.13's channels-last
+  // convolution backward on CPU corrupted the heap at width 8.
+  torch::Tensor Input(const std::vector<std::pair<const ColorImage*, const HeightImage*>>& views, bool acting) const {
     const int rows = config.bounds.rows(), cols = config.bounds.cols();
     const int64_t plane = int64_t(rows) * cols;
     torch::Tensor input = torch::empty({int64_t(views.size()), 6, rows, cols}, torch::kFloat);
@@ -148,7 +162,7 @@ struct Policy::Impl {
       out += 6 * plane;
     }
     input = input.to(device);
-    if (cuda() && config.channels_last) input = input.contiguous(torch::MemoryFormat::ChannelsLast);
+    if (config.channels_last && (cuda() || acting)) input = input.contiguous(torch::MemoryFormat::ChannelsLast);
     return input;
   }
 
@@ -182,42 +196,67 @@ struct Policy::Impl {
       pick_pixels.push_back(float(s.pick[0]));
       pick_pixels.push_back(float(s.pick[1]));
     }
-    const torch::Tensor input = Input(views);
+    net::StageClock clock(stage_times, cuda());
+    const torch::Tensor input = Input(views, /*acting=*/false);
     const int64_t n = int64_t(batch.size());
     const torch::Tensor pick = torch::tensor(pick_pixels).view({n, 2}).to(device);
+    clock.Lap("input");
     // The sentence encoder runs in fp32: LibTorch's C++ multi-head attention has no bf16 masked_fill.
     const torch::Tensor lang = model->language(texts);
+    clock.Lap("language");
     torch::Tensor pick_logits, place_logits;
     {
       AutocastScope autocast(cuda() && config.bf16);
       pick_logits = model->PickLogits(input, lang).to(torch::kFloat);
       place_logits = model->PlaceLogits(input, pick, lang).flatten(1).to(torch::kFloat);
     }
+    clock = net::StageClock(stage_times, cuda());
     namespace F = torch::nn::functional;
-    return {F::cross_entropy(pick_logits, torch::tensor(pick_index).to(device)),
-            F::cross_entropy(place_logits, torch::tensor(place_index).to(device))};
+    std::pair<torch::Tensor, torch::Tensor> losses{F::cross_entropy(pick_logits, torch::tensor(pick_index).to(device)),
+                                                   F::cross_entropy(place_logits, torch::tensor(place_index).to(device))};
+    clock.Lap("loss");
+    return losses;
+  }
+
+  // Greedy forward pass for one observation (under InferenceMode, tensors on the device).
+  struct Greedy {
+    Pixel pick_pixel{};
+    torch::Tensor pick_logits;   // [1, rows * cols]
+    torch::Tensor place_logits;  // [rotations, rows, cols], crops around pick_pixel
+  };
+  Greedy Forward(const ColorImage& color, const HeightImage& height,
+                                          const std::string& instruction) {
+    CheckImages(color, height, "policy input");
+    c10::InferenceMode inference;
+    model->eval();
+    net::StageClock clock(stage_times, cuda());
+    const int cols = config.bounds.cols();
+    const torch::Tensor input = Input({{&color, &height}}, /*acting=*/true);
+    clock.Lap("input");
+    const torch::Tensor lang = model->language(std::vector<std::string>{instruction});  // fp32, see Losses
+    clock.Lap("language");
+    AutocastScope autocast(cuda() && config.bf16);
+    Greedy out;
+    out.pick_logits = model->PickLogits(input, lang).to(torch::kFloat);
+    const int64_t best = out.pick_logits.argmax(1).item<int64_t>();
+    out.pick_pixel = {int(best / cols), int(best % cols)};
+    const torch::Tensor pick = torch::tensor({float(out.pick_pixel[0]), float(out.pick_pixel[1])}).view({1, 2}).to(device);
+    out.place_logits = model->PlaceLogits(input, pick, lang)[0].to(torch::kFloat);
+    return out;
   }
 
   Logits Predict(const ColorImage& color, const HeightImage& height, const std::string& instruction) {
-    CheckImages(color, height, "policy input");
-    torch::NoGradGuard no_grad;
-    model->eval();
     const int rows = config.bounds.rows(), cols = config.bounds.cols();
-    const torch::Tensor input = Input({{&color, &height}});
-    const torch::Tensor lang = model->language(std::vector<std::string>{instruction});  // fp32, see Losses
-    AutocastScope autocast(cuda() && config.bf16);
-    const torch::Tensor pick_logits = model->PickLogits(input, lang).to(torch::kFloat);
-    const int64_t best = pick_logits.argmax(1).item<int64_t>();
+    const Greedy g = Forward(color, height, instruction);
+    c10::InferenceMode inference;
+    const torch::Tensor place_cpu = g.place_logits.permute({1, 2, 0}).contiguous().cpu();
+    const torch::Tensor pick_cpu = g.pick_logits.view({rows, cols}).contiguous().cpu();
     Logits out;
-    out.pick_pixel = {int(best / cols), int(best % cols)};
-    const torch::Tensor pick = torch::tensor({float(out.pick_pixel[0]), float(out.pick_pixel[1])}).view({1, 2}).to(device);
-    const torch::Tensor place_logits =
-        model->PlaceLogits(input, pick, lang)[0].permute({1, 2, 0}).to(torch::kFloat).contiguous().cpu();
+    out.pick_pixel = g.pick_pixel;
     out.pick = Image<float>(rows, cols, 1);
     out.place = Image<float>(rows, cols, config.rotations);
-    const torch::Tensor pick_cpu = pick_logits.view({rows, cols}).contiguous().cpu();
     std::copy_n(pick_cpu.data_ptr<float>(), out.pick.data.size(), out.pick.data.begin());
-    std::copy_n(place_logits.data_ptr<float>(), out.place.data.size(), out.place.data.begin());
+    std::copy_n(place_cpu.data_ptr<float>(), out.place.data.size(), out.place.data.begin());
     return out;
   }
 };
@@ -291,13 +330,19 @@ void Policy::Save(const std::filesystem::path& checkpoint) const {
 }
 
 Action Policy::Act(const ColorImage& color, const HeightImage& height, const std::string& instruction) {
-  const Logits logits = impl_->Predict(color, height, instruction);
-  const auto best = std::max_element(logits.place.data.begin(), logits.place.data.end()) - logits.place.data.begin();
-  const int rotations = impl_->config.rotations, cols = impl_->config.bounds.cols();
+  const Impl::Greedy g = impl_->Forward(color, height, instruction);
+  net::StageClock clock(impl_->stage_times, impl_->cuda());
+  int64_t best = 0;
+  {
+    c10::InferenceMode inference;
+    best = g.place_logits.argmax().item<int64_t>();  // over [rotation, row, col]
+  }
+  clock.Lap("decide");
+  const int rows = impl_->config.bounds.rows(), cols = impl_->config.bounds.cols();
   Action action;
-  action.pick = logits.pick_pixel;
-  action.rotation_bin = int(best % rotations);
-  action.place = {int(best / rotations / cols), int(best / rotations % cols)};
+  action.pick = g.pick_pixel;
+  action.rotation_bin = int(best / (int64_t(rows) * cols));
+  action.place = {int(best / cols % rows), int(best % cols)};
   action.place_yaw_rad = impl_->YawOfBin(action.rotation_bin);
   Heightmap map;  // core's pixel -> world conversion reads the height at the pixel
   map.height = height;
@@ -314,11 +359,19 @@ Logits Policy::Predict(const ColorImage& color, const HeightImage& height, const
 Loss Policy::TrainStep(const Batch& batch) {
   impl_->model->train();
   auto [pick, place] = impl_->Losses(batch);
+  net::StageClock clock(impl_->stage_times, impl_->cuda());
   impl_->optimizer->zero_grad();
   (pick + place).backward();
+  clock.Lap("backward");
   impl_->optimizer->step();
+  clock.Lap("adam");
   ++impl_->step;
   return {pick.item<double>(), place.item<double>()};
+}
+
+void Policy::TimeStages(StageTimes* sink) {
+  impl_->stage_times = sink;
+  impl_->model->stage_times = sink;
 }
 
 Loss Policy::Evaluate(const Batch& batch) {

@@ -74,10 +74,15 @@ TEST_CASE("policy outputs have the grid's shapes and actions land on it", "[poli
   PolicyConfig odd = c;
   odd.crop = 40;
   CHECK_THROWS_WITH(Policy::Create(odd), Catch::Contains("crop 40"));
+  PolicyConfig unknown = c;
+  unknown.query_rotation = "spin";
+  CHECK_THROWS_WITH(Policy::Create(unknown), Catch::Contains("query_rotation 'spin'"));
 }
 
 TEST_CASE("training overfits a tiny batch", "[policy]") {
-  const PolicyConfig c = SmallConfig();
+  PolicyConfig c = SmallConfig();
+  c.query_rotation = GENERATE("crops", "features");
+  INFO("query_rotation " << c.query_rotation);
   Policy policy = Policy::Create(c);
   const Batch batch = SyntheticBatch(c, 2, 11);
   const double first = policy.Evaluate(batch).total();
@@ -102,6 +107,8 @@ TEST_CASE("a checkpoint restores weights, optimiser state and step", "[policy]")
   Policy resumed = Policy::Load(path);
   CHECK(resumed.step() == 3);
   CHECK(resumed.config().width == c.width);
+  CHECK(trained.config().query_rotation == "features");  // "auto" on cpu, stored resolved
+  CHECK(resumed.config().query_rotation == "features");
   CHECK(resumed.config().bounds == c.bounds);
   CHECK(resumed.Evaluate(next).total() == trained.Evaluate(next).total());
   // Two more steps: the second depends on Adam's moments, so this checks they were restored.

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,14 @@ struct PolicyConfig {
   int rotations = 36;         ///< place yaw bins (10° each)
   int crop = 64;              ///< side of the rotated query crop around the pick [px]; a multiple of 16
   int transport_channels = 3; ///< feature channels correlated between key and query (CLIPort: 3)
+  /// How the place head's query gets its `rotations` orientations:
+  /// "crops": the query streams run on every rotated crop (CLIPort; rotations × crop² pixels);
+  /// "features": they run once on an unrotated window that holds every rotated crop
+  ///   (QueryWindow() px, 96 for crop 64) and their output features are rotated instead, an
+  ///   equivariance approximation (≈ 16× less query work at 36 rotations);
+  /// "auto" (default): "features" on cpu, "crops" on cuda, resolved when the policy is created and
+  ///   stored resolved in checkpoints (older checkpoints without the field mean "crops").
+  std::string query_rotation = "auto";
   int lang_dim = 256;         ///< sentence embedding size fed to the semantic streams
   int vocab_buckets = 4096;   ///< built-in tokenizer: words hash into this many ids (2 reserved)
   int max_tokens = 24;        ///< built-in tokenizer: words kept per instruction
@@ -35,9 +44,18 @@ struct PolicyConfig {
   std::string device = "cpu";   ///< "cpu" or "cuda" (needs a CUDA build of LibTorch)
   int threads = 0;              ///< CPU intra-op threads; 0: all hardware threads
   bool bf16 = true;             ///< CUDA only: bf16 autocast of the forward pass
-  bool channels_last = true;    ///< CUDA only: NHWC convolutions
+  bool channels_last = true;    ///< NHWC convolutions: on CUDA always, on CPU for Act/Predict only
   uint64_t seed = 0;            ///< weight initialisation
+
+  /// Side of the unrotated query window in "features" mode [px]: ceil(crop·√2) rounded up to the
+  /// streams' stride 16, so every rotated crop (bilinear support included) lies inside it.
+  int QueryWindow() const;
 };
+
+/// Host wall time per network stage [ms], summed over calls; see Policy::TimeStages. Stages:
+/// input, language, pick, place.crops, place.key, place.query, place.rotate, place.correlate,
+/// decide (Act's argmax), loss, backward, adam.
+using StageTimes = std::map<std::string, double>;
 
 /// What Act decided. Poses are in the world frame; z is read from the heightmap at the pixel.
 struct Action {
@@ -84,6 +102,9 @@ class Policy {
   Loss TrainStep(const Batch& batch);
   /// The loss without training (validation).
   Loss Evaluate(const Batch& batch);
+  /// While `sink` is set, Act/Predict/TrainStep/Evaluate add each stage's wall time to it (on CUDA
+  /// they wait for the device at every stage, so only for profiling). nullptr stops it.
+  void TimeStages(StageTimes* sink);
   /// Writes config, weights, optimiser state and step. @throws Error if the file can't be written.
   void Save(const std::filesystem::path& checkpoint) const;
 
@@ -110,6 +131,7 @@ struct PolicyBenchConfig {
 
 struct PolicyBenchResult {
   std::string device;
+  std::string query_rotation;  ///< resolved ("crops" or "features")
   int64_t parameters = 0;
   int batch = 0;
   double train_steps_per_s = 0;
@@ -117,6 +139,8 @@ struct PolicyBenchResult {
   double act_median_ms = 0;  ///< pick + place for one observation
   double act_p90_ms = 0;
   double first_loss = 0, last_loss = 0;  ///< of the timed training steps (sanity: finite)
+  StageTimes act_stages_ms;    ///< mean per Act call, from untimed extra calls (profiling overhead stays out of the figures above)
+  StageTimes train_stages_ms;  ///< mean per training step, likewise
 };
 
 PolicyBenchResult BenchmarkPolicy(const PolicyBenchConfig& config);
