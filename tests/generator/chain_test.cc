@@ -27,18 +27,6 @@ struct TempDir {
   ~TempDir() { std::filesystem::remove_all(path); }
 };
 
-LlmConfig FastRetries(const FakeProvider& server) {
-  LlmConfig config;
-  config.base_url = server.base_url();
-  config.api_key = "test-key";
-  config.model = "fixture-model";
-  config.max_attempts = 2;
-  config.backoff_initial_s = 0.001;
-  config.backoff_max_s = 0.002;
-  config.max_retry_after_s = 0.01;
-  return config;
-}
-
 std::set<std::string> Names(const library::TaskLibrary& lib, bool generated_only) {
   std::set<std::string> names;
   for (const library::TaskRecord& t : lib.List()) {
@@ -134,7 +122,7 @@ TEST_CASE("every fault ends as specified and the library holds exactly the accep
   config.trials = 11;
   config.repair_rounds = 1;
   config.code.timeout_s = 0.5;
-  LlmClient client(FastRetries(server));
+  LlmClient client(FastRetryConfig(server, 2));
   const GenerateSummary s = RunGeneration(config, client, lib);
   REQUIRE(server.pending() == 0);  // every scripted reply was asked for, none more
 
@@ -199,7 +187,7 @@ TEST_CASE("a 401 stops the run at once and adds nothing", "[chain]") {
   library::TaskLibrary lib(dir.path / "library.db");
   GenerateConfig config = TestGenerateConfig(dir.path / "run");
   config.trials = 2;
-  LlmClient client(FastRetries(server));
+  LlmClient client(FastRetryConfig(server, 2));
   REQUIRE_THROWS_AS(RunGeneration(config, client, lib), AuthError);
   CHECK(server.requests().size() == 1);
   CHECK(Names(lib, true).empty());
@@ -214,7 +202,7 @@ TEST_CASE("goal and curriculum modes put the target into the proposal prompt", "
     GenerateConfig config = TestGenerateConfig(dir.path / ModeName(mode));
     config.mode = mode;
     config.target = "build a four-block tower on the pallet";
-    LlmClient client(FastRetries(server));
+    LlmClient client(FastRetryConfig(server, 2));
     const GenerateSummary s = RunGeneration(config, client, lib);
     CHECK(s.outcomes[0].failed_stage == "propose");
     const std::string prompt = server.requests().at(0)["messages"][1]["content"].get<std::string>();

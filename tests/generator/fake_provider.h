@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "taskforge/generator/llm_client.h"  // before httplib: its <resolv.h> defines _res, which breaks Eigen
+
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -120,5 +122,18 @@ class FakeProvider {
   std::vector<nlohmann::json> requests_;
   std::vector<std::string> authorizations_;
 };
+
+/// A client configuration for `server` with retry waits kept tiny, so tests never sleep.
+inline generator::LlmConfig FastRetryConfig(const FakeProvider& server, int max_attempts) {
+  generator::LlmConfig config;
+  config.base_url = server.base_url();
+  config.api_key = "test-key";
+  config.model = "fixture-model";
+  config.max_attempts = max_attempts;
+  config.backoff_initial_s = 0.001;
+  config.backoff_max_s = 0.004;
+  config.max_retry_after_s = 0.01;
+  return config;
+}
 
 }  // namespace taskforge::testing

@@ -15,21 +15,9 @@ using taskforge::testing::Answer;
 using taskforge::testing::CompletionBody;
 using taskforge::testing::ErrorReply;
 using taskforge::testing::FakeProvider;
+using taskforge::testing::FastRetryConfig;
 
 namespace {
-
-// Retry waits kept tiny so the tests do not sleep.
-LlmConfig TestConfig(const FakeProvider& server) {
-  LlmConfig config;
-  config.base_url = server.base_url();
-  config.api_key = "test-key";
-  config.model = "fixture-model";
-  config.max_attempts = 3;
-  config.backoff_initial_s = 0.001;
-  config.backoff_max_s = 0.004;
-  config.max_retry_after_s = 0.01;
-  return config;
-}
 
 ChatRequest Hello(const std::string& stage = "propose") {
   ChatRequest request;
@@ -50,7 +38,7 @@ std::filesystem::path TempFile(const std::string& name) {
 TEST_CASE("a successful call sends the provider's wire format and counts tokens") {
   FakeProvider server;
   server.Push({200, CompletionBody({"hello"}, "stop", 12, 3), {}, 0.0});
-  LlmClient client(TestConfig(server));
+  LlmClient client(FastRetryConfig(server, 3));
   const ChatResult result = client.Chat(Hello());
   REQUIRE(result.status == ChatStatus::kOk);
   REQUIRE(result.choices == std::vector<std::string>{"hello"});
@@ -69,7 +57,7 @@ TEST_CASE("a 429 is retried after the server's Retry-After") {
   FakeProvider server;
   server.Push({429, ErrorReply(429, "slow down").body, {{"Retry-After", "0.005"}}, 0.0});
   server.Push(Answer("after the wait"));
-  LlmConfig config = TestConfig(server);
+  LlmConfig config = FastRetryConfig(server, 3);
   config.prices = {2.5, 10.0};
   LlmClient client(config);
   const ChatResult result = client.Chat(Hello());
@@ -84,7 +72,7 @@ TEST_CASE("a Retry-After longer than the cap waits only the cap") {
   FakeProvider server;
   server.Push({503, "busy", {{"Retry-After", "30"}}, 0.0});
   server.Push(Answer("ok"));
-  const ChatResult result = LlmClient(TestConfig(server)).Chat(Hello());
+  const ChatResult result = LlmClient(FastRetryConfig(server, 3)).Chat(Hello());
   REQUIRE(result.status == ChatStatus::kOk);
   REQUIRE(result.waits_s == std::vector<double>{0.01});
 }
@@ -92,7 +80,7 @@ TEST_CASE("a Retry-After longer than the cap waits only the cap") {
 TEST_CASE("500s until the attempts run out end as a failed call with backoff waits") {
   FakeProvider server;
   for (int i = 0; i < 3; ++i) server.Push(ErrorReply(500, "internal error " + std::to_string(i)));
-  LlmClient client(TestConfig(server));
+  LlmClient client(FastRetryConfig(server, 3));
   const ChatResult result = client.Chat(Hello());
   REQUIRE(result.status == ChatStatus::kFailed);
   REQUIRE(result.usage.attempts == 3);
@@ -111,7 +99,7 @@ TEST_CASE("a request that runs past its timeout is retried") {
   server.Push(Answer("in time"));
   ChatRequest request = Hello();
   request.timeout_s = 0.2;
-  const ChatResult result = LlmClient(TestConfig(server)).Chat(request);
+  const ChatResult result = LlmClient(FastRetryConfig(server, 3)).Chat(request);
   REQUIRE(result.status == ChatStatus::kOk);
   REQUIRE(result.choices.at(0) == "in time");
   REQUIRE(result.usage.attempts == 2);
@@ -120,7 +108,7 @@ TEST_CASE("a request that runs past its timeout is retried") {
 TEST_CASE("finish_reason length is reported as a truncated answer") {
   FakeProvider server;
   server.Push({200, CompletionBody({"```lua\ntask = {name = 'cut"}, "length"), {}, 0.0});
-  const ChatResult result = LlmClient(TestConfig(server)).Chat(Hello());
+  const ChatResult result = LlmClient(FastRetryConfig(server, 3)).Chat(Hello());
   REQUIRE(result.status == ChatStatus::kTruncated);
   REQUIRE(result.finish_reason == "length");
   REQUIRE(result.error.find("truncated") != std::string::npos);
@@ -130,7 +118,7 @@ TEST_CASE("finish_reason length is reported as a truncated answer") {
 TEST_CASE("a malformed JSON body is a failed call that keeps the raw body") {
   FakeProvider server;
   server.Push({200, "{\"choices\": [ {\"message\": ", {}, 0.0});
-  const ChatResult result = LlmClient(TestConfig(server)).Chat(Hello());
+  const ChatResult result = LlmClient(FastRetryConfig(server, 3)).Chat(Hello());
   REQUIRE(result.status == ChatStatus::kFailed);
   REQUIRE(result.error.find("malformed response body") != std::string::npos);
   REQUIRE(result.raw_body == "{\"choices\": [ {\"message\": ");
@@ -139,14 +127,14 @@ TEST_CASE("a malformed JSON body is a failed call that keeps the raw body") {
 TEST_CASE("401 and 403 stop at once, and a missing key stops before any request") {
   FakeProvider server;
   server.Push(ErrorReply(401, "invalid api key"));
-  LlmClient client(TestConfig(server));
+  LlmClient client(FastRetryConfig(server, 3));
   REQUIRE_THROWS_AS(client.Chat(Hello()), AuthError);
   REQUIRE(server.requests().size() == 1);  // no retry
 
   server.Push(ErrorReply(403, "forbidden"));
   REQUIRE_THROWS_WITH(client.Chat(Hello()), Catch::Contains("refused the API key") && Catch::Contains("403"));
 
-  LlmConfig no_key = TestConfig(server);
+  LlmConfig no_key = FastRetryConfig(server, 3);
   no_key.api_key.clear();
   REQUIRE_THROWS_WITH(LlmClient(no_key), Catch::Contains("OPENAI_API_KEY"));
 }
@@ -158,7 +146,7 @@ TEST_CASE("a recorded session replays with no network, and a changed request is 
     server.Push(ErrorReply(500, "flaky"));
     server.Push(Answer("first"));
     server.Push(Answer("second"));
-    LlmConfig config = TestConfig(server);
+    LlmConfig config = FastRetryConfig(server, 3);
     config.record_path = log;
     LlmClient client(config);
     REQUIRE(client.Chat(Hello("propose")).choices.at(0) == "first");
