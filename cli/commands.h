@@ -1,7 +1,10 @@
 #pragma once
 // Registration of the subcommands; each Add* function adds its commands to the app.
 
+#include <iostream>
+
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 namespace taskforge::cli {
 
@@ -10,6 +13,9 @@ struct GlobalOptions {
   bool json = false;   ///< machine-readable: the last stdout line is one JSON object
   bool quiet = false;  ///< no progress or chatter
 };
+
+/// Prints `j` on one line of stdout: with --json, a command's last line.
+inline void PrintJson(const nlohmann::json& j) { std::cout << j.dump() << std::endl; }
 
 /// `taskforge sim ...` and `taskforge bench sim`.
 void AddSimCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench);

@@ -19,7 +19,6 @@ namespace {
 
 using nlohmann::json;
 
-void PrintJson(const json& j) { std::cout << j.dump() << std::endl; }
 
 struct ValidateFlags {
   int episodes = 8;

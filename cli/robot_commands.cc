@@ -39,7 +39,6 @@ std::unique_ptr<realrobot::ActionSource> OpenActionSource(const std::string& che
 }
 
 
-void PrintJson(const nlohmann::json& j) { std::cout << j.dump() << std::endl; }
 
 // "x,y,z" [m] -> a point; `flag` names it in the error.
 Vec3 ParsePoint(const std::string& text, const char* flag) {

@@ -26,7 +26,6 @@ sim::SimConfig ToConfig(const SimFlags& flags) {
   return config;
 }
 
-void PrintJson(const nlohmann::json& j) { std::cout << j.dump() << std::endl; }
 
 }  // namespace
 

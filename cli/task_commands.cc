@@ -41,7 +41,6 @@ tasks::EpisodeOptions ToOptions(const TaskFlags& flags, uint64_t seed) {
   return options;
 }
 
-void PrintJson(const nlohmann::json& j) { std::cout << j.dump() << std::endl; }
 
 // A seed task or .lua file, else a task stored in the library ($TASKFORGE_LIBRARY or the default
 // path; a library that does not exist yet is not created).

@@ -1,11 +1,11 @@
 // GenerateDemos: slots -> worker processes -> episode files -> index.
 #include "taskforge/dataset/demos.h"
 
-#include <chrono>
 #include <cstdio>
 
 #include "recording.h"
 #include "taskforge/core/error.h"
+#include "taskforge/core/timing.h"
 #include "taskforge/dataset/dataset.h"
 #include "worker_pool.h"
 
@@ -106,7 +106,7 @@ std::vector<std::string> ExpandTasks(const std::string& list, const fs::path& li
 
 DemoReport GenerateDemos(const DemoConfig& config, const DemoProgress& progress) {
   CheckConfig(config);
-  const auto start = std::chrono::steady_clock::now();
+  const Stopwatch watch;
   std::vector<tasks::TaskSource> sources;
   Manifest manifest;
   for (const std::string& name : config.tasks) {
@@ -150,9 +150,8 @@ DemoReport GenerateDemos(const DemoConfig& config, const DemoProgress& progress)
     }
   }
   report.slots_done = report.skipped_slots;
-  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   auto update_rates = [&] {
-    report.wall_s = elapsed();
+    report.wall_s = watch.seconds();
     report.bytes_per_frame = report.frames > 0 ? double(report.bytes) / double(report.frames) : 0.0;
     report.episodes_per_s = report.wall_s > 0 ? double(report.episodes) / report.wall_s : 0.0;
   };

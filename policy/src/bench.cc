@@ -1,18 +1,11 @@
 // `taskforge bench policy`: speed of training and acting on synthetic scenes of the real shapes.
 #include <algorithm>
-#include <chrono>
 #include <random>
 
+#include "taskforge/core/timing.h"
 #include "taskforge/policy/policy.h"
 
 namespace taskforge::policy {
-namespace {
-
-double Seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
-
-}  // namespace
 
 PolicyBenchResult BenchmarkPolicy(const PolicyBenchConfig& config) {
   TF_THROW_UNLESS(config.batch >= 1 && config.train_steps >= 1 && config.act_runs >= 1 && config.warmup >= 0,
@@ -29,13 +22,13 @@ PolicyBenchResult BenchmarkPolicy(const PolicyBenchConfig& config) {
   result.query_rotation = policy.config().query_rotation;
   result.batch = config.batch;
   for (int i = 0; i < config.warmup; ++i) policy.TrainStep(batch);
-  const auto train_start = std::chrono::steady_clock::now();
+  const Stopwatch train_watch;
   for (int i = 0; i < config.train_steps; ++i) {
     const double loss = policy.TrainStep(batch).total();  // reading the loss waits for the device
     if (i == 0) result.first_loss = loss;
     result.last_loss = loss;
   }
-  const double train_s = Seconds(train_start);
+  const double train_s = train_watch.seconds();
   result.train_steps_per_s = config.train_steps / train_s;
   result.train_samples_per_s = result.train_steps_per_s * config.batch;
 
@@ -43,12 +36,12 @@ PolicyBenchResult BenchmarkPolicy(const PolicyBenchConfig& config) {
   for (int i = 0; i < config.warmup; ++i) policy.Act(scene.color, scene.height, scene.instruction);
   std::vector<double> ms;
   for (int i = 0; i < config.act_runs; ++i) {
-    const auto start = std::chrono::steady_clock::now();
+    const Stopwatch watch;
     policy.Act(scene.color, scene.height, scene.instruction);  // returns host pixels: synchronised
-    ms.push_back(1e3 * Seconds(start));
+    ms.push_back(1e3 * watch.seconds());
   }
+  result.act_median_ms = Median(ms);
   std::sort(ms.begin(), ms.end());
-  result.act_median_ms = ms[ms.size() / 2];
   result.act_p90_ms = ms[std::min(ms.size() - 1, size_t(0.9 * double(ms.size())))];
 
   // Where the time goes: a few more calls with per-stage laps (on CUDA each lap synchronises, so

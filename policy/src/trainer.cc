@@ -4,11 +4,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <fstream>
 
 #include "taskforge/core/image.h"
+#include "taskforge/core/timing.h"
 #include "taskforge/dataset/dataset.h"
 
 namespace taskforge::policy {
@@ -152,7 +152,7 @@ TrainResult Train(const TrainConfig& config) {
     metrics << nlohmann::json{{"step", step}, {"val_loss", result.val_loss}}.dump() << "\n";
   };
 
-  const auto start = std::chrono::steady_clock::now();
+  const Stopwatch watch;
   Loss window;
   int in_window = 0;
   bool first_window = true;
@@ -191,7 +191,7 @@ TrainResult Train(const TrainConfig& config) {
     }
   }
   result.steps = policy.step();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = watch.seconds();
   result.steps_per_s = double(result.steps - result.start_step) / std::max(seconds, 1e-9);
   return result;
 }
