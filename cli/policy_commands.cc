@@ -41,6 +41,8 @@ void AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
   cmd.add_option("--threads", config->policy.threads, "CPU threads (0: all)")->check(CLI::Range(0, 1024))->capture_default_str();
   cmd.add_flag("--resume", config->resume, "continue the run in --out from last.pt");
   cmd.add_flag("--no-augment", [config](int64_t) { config->augment = false; }, "no random SE(2) augmentation");
+  cmd.add_flag("--no-cuda-graphs", [config](int64_t) { config->policy.cuda_graphs = false; },
+               "CUDA: launch every kernel eagerly instead of replaying a recorded training step");
   cmd.callback([&global, config, tasks] {
     config->policy.seed = config->seed;
     config->tasks.clear();
@@ -174,6 +176,8 @@ void AddPolicyCommands(CLI::App& app, const GlobalOptions& global, CLI::App& ben
   cmd.add_flag("--fp32", [config](int64_t) { config->policy.bf16 = false; }, "CUDA: no bf16 autocast");
   cmd.add_flag("--no-channels-last", [config](int64_t) { config->policy.channels_last = false; },
                "CUDA: keep NCHW convolutions");
+  cmd.add_flag("--no-cuda-graphs", [config](int64_t) { config->policy.cuda_graphs = false; },
+               "CUDA: launch every kernel eagerly instead of replaying recorded graphs");
   cmd.callback([&global, config] {
     const policy::PolicyBenchResult r = policy::BenchmarkPolicy(*config);
     const nlohmann::json j = {{"device", r.device},
@@ -189,6 +193,7 @@ void AddPolicyCommands(CLI::App& app, const GlobalOptions& global, CLI::App& ben
                               {"first_loss", r.first_loss},
                               {"last_loss", r.last_loss},
                               {"query_rotation", r.query_rotation},
+                              {"cuda_graphs", config->policy.cuda_graphs},
                               {"act_stages_ms", r.act_stages_ms},
                               {"train_stages_ms", r.train_stages_ms}};
     if (global.json) {

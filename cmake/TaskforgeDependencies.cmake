@@ -37,3 +37,10 @@ find_package(GIF 5 REQUIRED)
 # LibTorch for policy/ (private to it): Debian's CPU build here, PyTorch's C++ distribution with
 # CUDA on GPU hosts (-DCMAKE_PREFIX_PATH=<libtorch>; see docs/policy.md).
 find_package(Torch REQUIRED)
+# CUDA graphs replay the policy's fixed-shape training step and Act as one launch each; they need a
+# CUDA build of LibTorch (TORCH_CUDA_LIBRARIES is set only by those). OFF falls back to eager CUDA.
+option(TASKFORGE_CUDA_GRAPHS "capture the policy's CUDA work in CUDA graphs (CUDA LibTorch only)" ON)
+if(TASKFORGE_CUDA_GRAPHS AND NOT TORCH_CUDA_LIBRARIES)
+  set(TASKFORGE_CUDA_GRAPHS OFF)
+endif()
+message(STATUS "taskforge: CUDA graphs ${TASKFORGE_CUDA_GRAPHS}")

@@ -185,15 +185,22 @@ torch::Tensor LanguageEncoderImpl::forward(const std::vector<std::string>& texts
     }
     return project(features);
   }
+  return Encode(Tokenize(texts).to(device));
+}
+
+torch::Tensor LanguageEncoderImpl::Tokenize(const std::vector<std::string>& texts) const {
+  TF_DEMAND(tokenized());
   std::vector<int64_t> ids;
   for (const std::string& t : texts) {
-    const std::vector<int64_t> one = Tokenize(t, config.vocab_buckets, config.max_tokens);
+    const std::vector<int64_t> one = taskforge::policy::Tokenize(t, config.vocab_buckets, config.max_tokens);
     ids.insert(ids.end(), one.begin(), one.end());
   }
-  const int64_t n = int64_t(texts.size());
-  const torch::Tensor id_tensor = torch::tensor(ids, torch::kLong).view({n, config.max_tokens}).to(device);
-  const torch::Tensor padding = id_tensor.eq(kPadToken);                        // [N, L]
-  torch::Tensor x = tokens(id_tensor) + positions.unsqueeze(0);                 // [N, L, D]
+  return torch::tensor(ids, torch::kLong).view({int64_t(texts.size()), config.max_tokens});
+}
+
+torch::Tensor LanguageEncoderImpl::Encode(const torch::Tensor& ids) {
+  const torch::Tensor padding = ids.eq(kPadToken);                              // [N, L]
+  torch::Tensor x = tokens(ids) + positions.unsqueeze(0);                        // [N, L, D]
   x = encoder->forward(x.transpose(0, 1), /*src_mask=*/torch::Tensor(), /*src_key_padding_mask=*/padding).transpose(0, 1);
   const torch::Tensor keep = padding.logical_not().unsqueeze(-1).to(x.dtype());  // [N, L, 1]
   return project((x * keep).sum(1) / keep.sum(1));
@@ -228,7 +235,10 @@ torch::Tensor ClipPortImpl::PlaceLogits(const torch::Tensor& image, const torch:
   if (config.query_rotation == "crops") {  // CLIPort: the query streams see every rotated crop
     const torch::Tensor crops = RotatedPatches(padded, centre, crop, k);
     clock.Lap("place.crops");
-    query_features = query(Normalize(crops), lang.repeat_interleave(k, 0)).to(torch::kFloat);
+    // lang per crop, rotation-major like the crops (expand + reshape: repeat_interleave may wait
+    // for the device to size its output, which a CUDA graph cannot record)
+    const torch::Tensor crop_lang = lang.unsqueeze(1).expand({batch, k, lang.size(1)}).reshape({batch * k, lang.size(1)});
+    query_features = query(Normalize(crops), crop_lang).to(torch::kFloat);
     clock.Lap("place.query");
   } else {  // one unrotated window, its features rotated (window centre = the pick)
     const int64_t window = config.QueryWindow();

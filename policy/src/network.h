@@ -70,6 +70,11 @@ TORCH_MODULE(TwoStream);
 struct LanguageEncoderImpl : torch::nn::Module {
   explicit LanguageEncoderImpl(const PolicyConfig& config);
   torch::Tensor forward(const std::vector<std::string>& texts);  ///< [N, lang_dim] on this module's device
+  /// The built-in encoder in two halves, so a CUDA graph can record the second: token ids
+  /// [N, max_tokens] (int64, CPU) and their embedding [N, lang_dim]. Not for TorchScript encoders.
+  bool tokenized() const { return script == nullptr; }
+  torch::Tensor Tokenize(const std::vector<std::string>& texts) const;
+  torch::Tensor Encode(const torch::Tensor& ids);  ///< `ids` on this module's device
 
   PolicyConfig config;
   torch::nn::Embedding tokens{nullptr};

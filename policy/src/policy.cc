@@ -7,11 +7,14 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <iostream>
 #include <numbers>
 #include <sstream>
 #include <thread>
 
+#include "cuda_graph.h"
 #include "network.h"
+#include "optimizer.h"
 
 namespace taskforge::policy {
 namespace {
@@ -25,7 +28,8 @@ nlohmann::json ConfigToJson(const PolicyConfig& c) {
           {"transport_channels", c.transport_channels}, {"query_rotation", c.query_rotation}, {"lang_dim", c.lang_dim},
           {"vocab_buckets", c.vocab_buckets}, {"max_tokens", c.max_tokens}, {"lang_heads", c.lang_heads},
           {"language_encoder", c.language_encoder}, {"learning_rate", c.learning_rate}, {"device", c.device},
-          {"threads", c.threads}, {"bf16", c.bf16}, {"channels_last", c.channels_last}, {"seed", c.seed}};
+          {"threads", c.threads}, {"bf16", c.bf16}, {"channels_last", c.channels_last}, {"cuda_graphs", c.cuda_graphs},
+          {"seed", c.seed}};
 }
 
 PolicyConfig ConfigFromJson(const nlohmann::json& j) {
@@ -38,7 +42,7 @@ PolicyConfig ConfigFromJson(const nlohmann::json& j) {
   c.vocab_buckets = j.at("vocab_buckets"); c.max_tokens = j.at("max_tokens"); c.lang_heads = j.at("lang_heads");
   c.language_encoder = j.at("language_encoder"); c.learning_rate = j.at("learning_rate");
   c.device = j.at("device"); c.threads = j.at("threads"); c.bf16 = j.at("bf16");
-  c.channels_last = j.at("channels_last"); c.seed = j.at("seed");
+  c.channels_last = j.at("channels_last"); c.cuda_graphs = j.value("cuda_graphs", true); c.seed = j.at("seed");
   return c;
 }
 
@@ -100,9 +104,35 @@ struct Policy::Impl {
   PolicyConfig config;
   torch::Device device{torch::kCPU};
   net::ClipPort model{nullptr};
-  std::unique_ptr<torch::optim::Adam> optimizer;
+  std::unique_ptr<AdamOptimizer> optimizer;
   int64_t step = 0;
   StageTimes* stage_times = nullptr;  // profiling sink, also handed to the network
+
+  // A training step's tensors: the network input, the labels, the instructions (as token ids for
+  // the built-in encoder, as text for a TorchScript one). Built on the host, then copied.
+  struct BatchTensors {
+    torch::Tensor input;        // [B, 6, H, W] float, see Input
+    torch::Tensor ids;          // [B, max_tokens] int64; undefined with a TorchScript encoder
+    std::vector<std::string> texts;
+    torch::Tensor pick;         // [B, 2] float (row, col) of the expert's pick: the place crops' centre
+    torch::Tensor pick_index;   // [B] int64: row * cols + col
+    torch::Tensor place_index;  // [B] int64: (rotation bin * rows + row) * cols + col
+  };
+  // CUDA graphs of a training step (one batch size at a time) and of Act, with their static
+  // tensors: each call copies its inputs into them and replays.
+  struct TrainGraph {
+    BatchTensors batch;  // on the device
+    torch::Tensor losses;  // [2]: pick, place
+    CudaGraph graph;
+  };
+  struct ActGraph {
+    torch::Tensor input, ids, best;
+    CudaGraph graph;
+  };
+  std::unique_ptr<TrainGraph> train_graph;
+  std::unique_ptr<ActGraph> act_graph;
+  bool graphs_failed = false;  // a capture failed once: stay eager
+  static constexpr int kGraphWarmup = 3;  // eager calls before a capture (PyTorch's recipe)
 
   explicit Impl(const PolicyConfig& c) : config(c) {
     CheckConfig(config);
@@ -127,8 +157,19 @@ struct Policy::Impl {
         if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
       }
     }
-    optimizer = std::make_unique<torch::optim::Adam>(model->parameters(),
-                                                     torch::optim::AdamOptions(config.learning_rate));
+    optimizer = std::make_unique<AdamOptimizer>(model->parameters(), config.learning_rate);
+  }
+
+  // Graphs need a CUDA build, the built-in (tokenized) language encoder, and no per-stage
+  // profiling (its laps wait for the device, which a graph cannot record).
+  bool UseGraphs() const {
+    return cuda() && config.cuda_graphs && !graphs_failed && stage_times == nullptr && CudaGraph::Supported() &&
+           model->language->tokenized();
+  }
+
+  void GiveUpGraphs(const Error& e) {
+    std::cerr << "policy: " << e.what() << "; continuing without CUDA graphs\n";
+    graphs_failed = true;
   }
 
   void CheckImages(const ColorImage& color, const HeightImage& height, const std::string& what) const {
@@ -150,6 +191,14 @@ struct Policy::Impl {
   // onto oneDNN (~30% faster Act); CPU training stays NCHW, since LibTorch 1.13's channels-last
   // convolution backward on CPU corrupted the heap at width 8.
   torch::Tensor Input(const std::vector<std::pair<const ColorImage*, const HeightImage*>>& views, bool acting) const {
+    return ToDevice(HostInput(views), acting);
+  }
+  torch::Tensor ToDevice(const torch::Tensor& host_input, bool acting) const {
+    torch::Tensor input = host_input.to(device);
+    if (config.channels_last && (cuda() || acting)) input = input.contiguous(torch::MemoryFormat::ChannelsLast);
+    return input;
+  }
+  torch::Tensor HostInput(const std::vector<std::pair<const ColorImage*, const HeightImage*>>& views) const {
     const int rows = config.bounds.rows(), cols = config.bounds.cols();
     const int64_t plane = int64_t(rows) * cols;
     torch::Tensor input = torch::empty({int64_t(views.size()), 6, rows, cols}, torch::kFloat);
@@ -161,8 +210,6 @@ struct Policy::Impl {
       }
       out += 6 * plane;
     }
-    input = input.to(device);
-    if (config.channels_last && (cuda() || acting)) input = input.contiguous(torch::MemoryFormat::ChannelsLast);
     return input;
   }
 
@@ -175,13 +222,12 @@ struct Policy::Impl {
 
   double YawOfBin(int bin) const { return WrapAngle(-2.0 * std::numbers::pi * bin / config.rotations); }
 
-  // Forward pass and loss of a batch; the graph is kept when training.
-  std::pair<torch::Tensor, torch::Tensor> Losses(const Batch& batch) {
+  BatchTensors HostBatch(const Batch& batch) const {
     TF_THROW_UNLESS(!batch.empty(), "policy: empty batch");
     std::vector<std::pair<const ColorImage*, const HeightImage*>> views;
-    std::vector<std::string> texts;
     std::vector<int64_t> pick_index, place_index;
     std::vector<float> pick_pixels;
+    BatchTensors out;
     const int64_t rows = config.bounds.rows(), cols = config.bounds.cols();
     for (size_t i = 0; i < batch.size(); ++i) {
       const Sample& s = batch[i];
@@ -190,32 +236,139 @@ struct Policy::Impl {
       CheckPixel(s.pick, where + " pick pixel");
       CheckPixel(s.place, where + " place pixel");
       views.emplace_back(&s.color, &s.height);
-      texts.push_back(s.instruction);
+      out.texts.push_back(s.instruction);
       pick_index.push_back(s.pick[0] * cols + s.pick[1]);
       place_index.push_back((RotationBin(s.place_yaw_rad) * rows + s.place[0]) * cols + s.place[1]);
       pick_pixels.push_back(float(s.pick[0]));
       pick_pixels.push_back(float(s.pick[1]));
     }
+    out.input = HostInput(views);
+    if (model->language->tokenized()) out.ids = model->language->Tokenize(out.texts);
+    out.pick = torch::tensor(pick_pixels).view({int64_t(batch.size()), 2});
+    out.pick_index = torch::tensor(pick_index);
+    out.place_index = torch::tensor(place_index);
+    return out;
+  }
+
+  BatchTensors OnDevice(const BatchTensors& host) const {
+    BatchTensors d = host;
+    d.input = ToDevice(host.input, /*acting=*/false);
+    if (host.ids.defined()) d.ids = host.ids.to(device);
+    d.pick = host.pick.to(device);
+    d.pick_index = host.pick_index.to(device);
+    d.place_index = host.place_index.to(device);
+    return d;
+  }
+
+  // The sentence embedding, in fp32: LibTorch's C++ multi-head attention has no bf16 masked_fill.
+  torch::Tensor Language(const torch::Tensor& ids, const std::vector<std::string>& texts) {
+    return ids.defined() ? model->language->Encode(ids) : model->language(texts);
+  }
+
+  // Forward pass and loss of a batch already on the device; the autograd graph is kept when training.
+  std::pair<torch::Tensor, torch::Tensor> Losses(const BatchTensors& b) {
     net::StageClock clock(stage_times, cuda());
-    const torch::Tensor input = Input(views, /*acting=*/false);
-    const int64_t n = int64_t(batch.size());
-    const torch::Tensor pick = torch::tensor(pick_pixels).view({n, 2}).to(device);
-    clock.Lap("input");
-    // The sentence encoder runs in fp32: LibTorch's C++ multi-head attention has no bf16 masked_fill.
-    const torch::Tensor lang = model->language(texts);
+    const torch::Tensor lang = Language(b.ids, b.texts);
     clock.Lap("language");
     torch::Tensor pick_logits, place_logits;
     {
       AutocastScope autocast(cuda() && config.bf16);
-      pick_logits = model->PickLogits(input, lang).to(torch::kFloat);
-      place_logits = model->PlaceLogits(input, pick, lang).flatten(1).to(torch::kFloat);
+      pick_logits = model->PickLogits(b.input, lang).to(torch::kFloat);
+      place_logits = model->PlaceLogits(b.input, b.pick, lang).flatten(1).to(torch::kFloat);
     }
     clock = net::StageClock(stage_times, cuda());
     namespace F = torch::nn::functional;
-    std::pair<torch::Tensor, torch::Tensor> losses{F::cross_entropy(pick_logits, torch::tensor(pick_index).to(device)),
-                                                   F::cross_entropy(place_logits, torch::tensor(place_index).to(device))};
+    std::pair<torch::Tensor, torch::Tensor> losses{F::cross_entropy(pick_logits, b.pick_index),
+                                                   F::cross_entropy(place_logits, b.place_index)};
     clock.Lap("loss");
     return losses;
+  }
+
+  // One training step on a batch on the device: forward, loss, backward, Adam; gradients are left
+  // undefined, so a graph of this records them being written, not accumulated. Returns [2]: the
+  // pick and place losses before the step, on the device.
+  torch::Tensor TrainOn(const BatchTensors& b) {
+    auto [pick, place] = Losses(b);
+    net::StageClock clock(stage_times, cuda());
+    (pick + place).backward();
+    clock.Lap("backward");
+    optimizer->Step();
+    optimizer->ZeroGrad();
+    clock.Lap("adam");
+    return torch::stack({pick.detach(), place.detach()});
+  }
+
+  torch::Tensor GraphedTrainStep(const BatchTensors& host) {
+    const int64_t n = host.input.size(0);
+    if (!train_graph || train_graph->batch.input.size(0) != n) {
+      train_graph.reset();
+      auto g = std::make_unique<TrainGraph>();
+      g->batch = OnDevice(host);
+      g->losses = torch::zeros({2}, torch::TensorOptions(device).dtype(torch::kFloat));
+      // The warm-up calls train for real: undo them, so this call is one step like any other.
+      const AdamOptimizer::Snapshot before = optimizer->Take();
+      optimizer->ZeroGrad();
+      try {
+        g->graph.Capture([this, g = g.get()] { g->losses.copy_(TrainOn(g->batch)); }, kGraphWarmup);
+      } catch (const Error& e) {
+        optimizer->Restore(before);
+        optimizer->ZeroGrad();
+        GiveUpGraphs(e);
+        return TrainOn(OnDevice(host));
+      }
+      optimizer->Restore(before);
+      train_graph = std::move(g);
+    }
+    BatchTensors& b = train_graph->batch;
+    b.input.copy_(host.input);
+    b.ids.copy_(host.ids);
+    b.pick.copy_(host.pick);
+    b.pick_index.copy_(host.pick_index);
+    b.place_index.copy_(host.place_index);
+    train_graph->graph.Replay();
+    return train_graph->losses;
+  }
+
+  // Greedy pick and place on the device: [2] int64, the pick's flat pixel index (row * cols + col)
+  // and the place's flat index over [rotation, row, col] for crops around that pick.
+  torch::Tensor ActOn(const torch::Tensor& input, const torch::Tensor& lang) {
+    const int64_t cols = config.bounds.cols();
+    AutocastScope autocast(cuda() && config.bf16);
+    const torch::Tensor pick_best = model->PickLogits(input, lang).argmax(1);  // [1]
+    const torch::Tensor pick = torch::stack({torch::div(pick_best, cols, "floor"), torch::remainder(pick_best, cols)}, 1)
+                                   .to(torch::kFloat);  // [1, 2] (row, col)
+    const torch::Tensor place_best = model->PlaceLogits(input, pick, lang).flatten(1).argmax(1);  // [1]
+    return torch::cat({pick_best, place_best});
+  }
+
+  // Act's device work for one observation (under InferenceMode): replayed from a graph when it can.
+  torch::Tensor ActIndices(const torch::Tensor& host_input, const torch::Tensor& ids, const std::string& instruction) {
+    if (UseGraphs()) {
+      if (!act_graph) {
+        auto g = std::make_unique<ActGraph>();
+        g->input = ToDevice(host_input, /*acting=*/true);
+        g->ids = ids.to(device);
+        g->best = torch::zeros({2}, torch::TensorOptions(device).dtype(torch::kLong));
+        try {
+          g->graph.Capture([this, g = g.get()] { g->best.copy_(ActOn(g->input, Language(g->ids, {}))); }, kGraphWarmup);
+          act_graph = std::move(g);
+        } catch (const Error& e) {
+          GiveUpGraphs(e);
+        }
+      }
+      if (act_graph) {
+        act_graph->input.copy_(host_input);
+        act_graph->ids.copy_(ids);
+        act_graph->graph.Replay();
+        return act_graph->best;
+      }
+    }
+    net::StageClock clock(stage_times, cuda());
+    const torch::Tensor input = ToDevice(host_input, /*acting=*/true);
+    clock.Lap("input");
+    const torch::Tensor lang = Language(ids.defined() ? ids.to(device) : ids, {instruction});
+    clock.Lap("language");
+    return ActOn(input, lang);
   }
 
   // Greedy forward pass for one observation (under InferenceMode, tensors on the device).
@@ -301,7 +454,7 @@ Policy Policy::Load(const std::filesystem::path& checkpoint, const std::string& 
     impl->model->load(weights);
     impl->Prepare();
     archive.read("optimizer", optimizer);
-    impl->optimizer->load(optimizer);
+    impl->optimizer->Load(optimizer);
   } catch (const c10::Error& e) {
     TF_THROW_UNLESS(false, "policy checkpoint ", checkpoint, ": weights do not fit the stored config (",
                     e.what_without_backtrace(), ")");
@@ -313,7 +466,7 @@ Policy Policy::Load(const std::filesystem::path& checkpoint, const std::string& 
 void Policy::Save(const std::filesystem::path& checkpoint) const {
   torch::serialize::OutputArchive archive, weights, optimizer;
   impl_->model->save(weights);
-  impl_->optimizer->save(optimizer);
+  impl_->optimizer->Save(optimizer);
   archive.write("header", c10::IValue(nlohmann::json{{"version", kCheckpointVersion},
                                                       {"config", ConfigToJson(impl_->config)}}.dump()));
   archive.write("step", c10::IValue(impl_->step));
@@ -330,24 +483,27 @@ void Policy::Save(const std::filesystem::path& checkpoint) const {
 }
 
 Action Policy::Act(const ColorImage& color, const HeightImage& height, const std::string& instruction) {
-  const Impl::Greedy g = impl_->Forward(color, height, instruction);
-  net::StageClock clock(impl_->stage_times, impl_->cuda());
-  int64_t best = 0;
-  {
-    c10::InferenceMode inference;
-    best = g.place_logits.argmax().item<int64_t>();  // over [rotation, row, col]
-  }
+  Impl& m = *impl_;
+  m.CheckImages(color, height, "policy input");
+  c10::InferenceMode inference;
+  m.model->eval();
+  const torch::Tensor host_input = m.HostInput({{&color, &height}});
+  const torch::Tensor ids =
+      m.model->language->tokenized() ? m.model->language->Tokenize({instruction}) : torch::Tensor();
+  const torch::Tensor best = m.ActIndices(host_input, ids, instruction).cpu();  // waits for the device
+  net::StageClock clock(m.stage_times, m.cuda());
+  const int64_t pick_index = best[0].item<int64_t>(), place_index = best[1].item<int64_t>();
   clock.Lap("decide");
-  const int rows = impl_->config.bounds.rows(), cols = impl_->config.bounds.cols();
+  const int rows = m.config.bounds.rows(), cols = m.config.bounds.cols();
   Action action;
-  action.pick = g.pick_pixel;
-  action.rotation_bin = int(best / (int64_t(rows) * cols));
-  action.place = {int(best / cols % rows), int(best % cols)};
-  action.place_yaw_rad = impl_->YawOfBin(action.rotation_bin);
+  action.pick = {int(pick_index / cols), int(pick_index % cols)};
+  action.rotation_bin = int(place_index / (int64_t(rows) * cols));
+  action.place = {int(place_index / cols % rows), int(place_index % cols)};
+  action.place_yaw_rad = m.YawOfBin(action.rotation_bin);
   Heightmap map;  // core's pixel -> world conversion reads the height at the pixel
   map.height = height;
-  action.pick_pose = MakePlanarPose(PixelToWorld(action.pick[0], action.pick[1], map, impl_->config.bounds), 0.0);
-  action.place_pose = MakePlanarPose(PixelToWorld(action.place[0], action.place[1], map, impl_->config.bounds),
+  action.pick_pose = MakePlanarPose(PixelToWorld(action.pick[0], action.pick[1], map, m.config.bounds), 0.0);
+  action.place_pose = MakePlanarPose(PixelToWorld(action.place[0], action.place[1], map, m.config.bounds),
                                      action.place_yaw_rad);
   return action;
 }
@@ -357,16 +513,21 @@ Logits Policy::Predict(const ColorImage& color, const HeightImage& height, const
 }
 
 Loss Policy::TrainStep(const Batch& batch) {
-  impl_->model->train();
-  auto [pick, place] = impl_->Losses(batch);
-  net::StageClock clock(impl_->stage_times, impl_->cuda());
-  impl_->optimizer->zero_grad();
-  (pick + place).backward();
-  clock.Lap("backward");
-  impl_->optimizer->step();
-  clock.Lap("adam");
-  ++impl_->step;
-  return {pick.item<double>(), place.item<double>()};
+  Impl& m = *impl_;
+  m.model->train();
+  const Impl::BatchTensors host = m.HostBatch(batch);
+  torch::Tensor losses;
+  if (m.UseGraphs()) {
+    losses = m.GraphedTrainStep(host);
+  } else {
+    net::StageClock clock(m.stage_times, m.cuda());
+    const Impl::BatchTensors on_device = m.OnDevice(host);
+    clock.Lap("input");
+    losses = m.TrainOn(on_device);
+  }
+  losses = losses.cpu();  // waits for the device
+  ++m.step;
+  return {losses[0].item<double>(), losses[1].item<double>()};
 }
 
 void Policy::TimeStages(StageTimes* sink) {
@@ -377,7 +538,7 @@ void Policy::TimeStages(StageTimes* sink) {
 Loss Policy::Evaluate(const Batch& batch) {
   torch::NoGradGuard no_grad;
   impl_->model->eval();
-  auto [pick, place] = impl_->Losses(batch);
+  auto [pick, place] = impl_->Losses(impl_->OnDevice(impl_->HostBatch(batch)));
   return {pick.item<double>(), place.item<double>()};
 }
 

@@ -45,6 +45,11 @@ struct PolicyConfig {
   int threads = 0;              ///< CPU intra-op threads; 0: all hardware threads
   bool bf16 = true;             ///< CUDA only: bf16 autocast of the forward pass
   bool channels_last = true;    ///< NHWC convolutions: on CUDA always, on CPU for Act/Predict only
+  /// CUDA only: record a training step (per batch size) and Act once each as a CUDA graph and
+  /// replay it, instead of launching thousands of small kernels per call (needs a CUDA LibTorch
+  /// built with TASKFORGE_CUDA_GRAPHS and the built-in language encoder; otherwise eager). The
+  /// first call of each captures: 3 eager warm-up calls (undone for training) and the recording.
+  bool cuda_graphs = true;
   uint64_t seed = 0;            ///< weight initialisation
 
   /// Side of the unrotated query window in "features" mode [px]: ceil(crop·√2) rounded up to the
