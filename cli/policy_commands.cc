@@ -1,14 +1,20 @@
 // `taskforge train`, `taskforge eval` and `taskforge bench policy`: the CLIPort-style policy's
 // training, its success in simulation, and its speed.
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <numeric>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "taskforge/core/error.h"
 #include "taskforge/core/progress.h"
+#include "taskforge/core/workers.h"
 #include "taskforge/dataset/demos.h"
 #include "taskforge/policy/policy.h"
 #include "taskforge/policy/trainer.h"
@@ -39,6 +45,9 @@ void AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
   cmd.add_option("--val-samples", config->val_samples, "validation samples")->check(CLI::Range(1, 100000))->capture_default_str();
   cmd.add_option("--seed", config->seed, "sampling, augmentation and initialisation")->capture_default_str();
   cmd.add_option("--threads", config->policy.threads, "CPU threads (0: all)")->check(CLI::Range(0, 1024))->capture_default_str();
+  cmd.add_option("--time-limit", config->time_limit_min,
+                 "wall-clock budget in minutes (0: none); then checkpoint and stop, --resume continues")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd.add_flag("--resume", config->resume, "continue the run in --out from last.pt");
   cmd.add_flag("--no-augment", [config](int64_t) { config->augment = false; }, "no random SE(2) augmentation");
   cmd.add_flag("--no-cuda-graphs", [config](int64_t) { config->policy.cuda_graphs = false; },
@@ -60,13 +69,16 @@ void AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
     bar.Finish();
     const nlohmann::json j = {{"steps", r.steps}, {"start_step", r.start_step}, {"first_loss", r.first_loss},
                               {"last_loss", r.last_loss}, {"val_loss", r.val_loss}, {"steps_per_s", r.steps_per_s},
+                              {"stopped_by_time_limit", r.stopped_by_time_limit},
                               {"checkpoint", r.checkpoint.string()}};
     if (global.json) {
       std::cout << j.dump() << std::endl;
     } else if (!global.quiet) {
       std::cout << "trained steps " << r.start_step << " -> " << r.steps << ", loss " << r.first_loss << " -> "
                 << r.last_loss << (r.val_loss >= 0 ? ", val " + std::to_string(r.val_loss) : std::string()) << ", "
-                << r.steps_per_s << " steps/s; checkpoint " << r.checkpoint.string() << "\n";
+                << r.steps_per_s << " steps/s"
+                << (r.stopped_by_time_limit ? " (stopped by --time-limit; --resume continues)" : "")
+                << "; checkpoint " << r.checkpoint.string() << "\n";
     }
   });
 }
@@ -77,51 +89,99 @@ struct EvalFlags {
   std::string split = "test";
   int episodes = 100;
   std::string device = "cpu";
-  int threads = 0;  ///< CPU threads (0: all)
+  int threads = 0;  ///< CPU threads per worker (0: the machine's threads shared among the workers)
+  int jobs = 1;     ///< worker processes, each loading the policy once
   std::string library, assets;
+};
+
+// One rollout's outcome, as a worker sends it back.
+struct EpisodeOutcome {
+  bool success = false;
+  double reward = 0;       ///< the episode's total reward
+  int actions = 0;         ///< actions taken
+  int64_t policy_step = 0; ///< the checkpoint's training step
 };
 
 // Policy rollouts in sim: observe, act greedily on the current goal, step, until the episode ends
 // (goals done, reward > 0.99 or max_steps). The loop joins policy and tasks, which know nothing
-// of each other, so it lives here.
+// of each other, so it lives here. Episodes (task, index) run in `flags.jobs` forked workers; each
+// loads the policy on its first episode and keeps it. This process never loads it: Torch and CUDA
+// start threads, after which forking is unsafe (RunInWorkers refuses). Results are summed in
+// episode order once all are in, so any --jobs gives the same figures.
 nlohmann::json Evaluate(const EvalFlags& flags, bool show_progress) {
-  policy::Policy policy = policy::Policy::Load(flags.checkpoint, flags.device, flags.threads);
   const std::vector<std::string> names = dataset::ExpandTasks(flags.tasks, flags.library);
+  std::vector<tasks::TaskSource> sources;
+  for (const std::string& name : names) sources.push_back(tasks::ResolveTask(name, flags.library));
   const tasks::Split split = flags.split == "train" ? tasks::Split::kTrain
                              : flags.split == "val" ? tasks::Split::kVal
                                                     : tasks::Split::kTest;
-  ProgressBar bar("eval", long(names.size()) * flags.episodes, "episodes", show_progress);
-  nlohmann::json per_task = nlohmann::json::object(), rewards = nlohmann::json::object();
-  double success_sum = 0;
-  long done = 0;
+  const int threads = flags.threads > 0 || flags.jobs == 1
+                          ? flags.threads
+                          : std::max(1, int(std::thread::hardware_concurrency()) / flags.jobs);
+  std::vector<int> units(names.size() * size_t(flags.episodes));
+  std::iota(units.begin(), units.end(), 0);
+
+  std::optional<policy::Policy> policy;  // set in each worker's own copy of this frame, never here
   Observation obs;
-  for (const std::string& name : names) {
-    const tasks::TaskSource source = tasks::ResolveTask(name, flags.library);
-    int successes = 0;
-    double reward = 0;
-    for (int i = 0; i < flags.episodes; ++i) {
-      tasks::EpisodeOptions options;
-      options.seed = dataset::DemoSeed(flags.split, uint64_t(i));
-      options.split = split;
-      options.sim.assets_dir = flags.assets;
+  auto run_episode = [&](int unit) {
+    const tasks::TaskSource& source = sources[size_t(unit / flags.episodes)];
+    tasks::EpisodeOptions options;
+    options.seed = dataset::DemoSeed(flags.split, uint64_t(unit % flags.episodes));
+    options.split = split;
+    options.sim.assets_dir = flags.assets;
+    try {
+      if (!policy) policy.emplace(policy::Policy::Load(flags.checkpoint, flags.device, threads));
       tasks::Episode episode(source, options);
       while (!episode.done()) {
         episode.Observe(obs);
-        const policy::Action a = policy.Act(obs.heightmap.color, obs.heightmap.height, episode.language_goal());
+        const policy::Action a = policy->Act(obs.heightmap.color, obs.heightmap.height, episode.language_goal());
         episode.Step(tasks::Action{a.pick_pose, a.place_pose});
       }
-      successes += episode.success();
-      reward += episode.total_reward();
-      bar.Update(++done, name + " " + std::to_string(successes) + "/" + std::to_string(i + 1));
+      return nlohmann::json{{"success", episode.success()}, {"reward", episode.total_reward()},
+                            {"actions", episode.actions_taken()}, {"policy_step", policy->step()}}.dump();
+    } catch (const std::exception& e) {
+      throw Error(source.full_name() + " seed " + std::to_string(options.seed) + ": " + e.what());
     }
-    per_task[name] = double(successes) / flags.episodes;
-    rewards[name] = reward / flags.episodes;
+  };
+
+  ProgressBar bar("eval", long(units.size()), "episodes", show_progress);
+  std::vector<EpisodeOutcome> outcomes(units.size());
+  std::vector<int> finished(names.size()), succeeded(names.size());
+  long done = 0;
+  RunInWorkers(flags.jobs, units, run_episode, [&](int unit, const std::string& reply) {
+    const nlohmann::json j = nlohmann::json::parse(reply);
+    EpisodeOutcome& o = outcomes[size_t(unit)];
+    o = {j.at("success").get<bool>(), j.at("reward").get<double>(), j.at("actions").get<int>(),
+         j.at("policy_step").get<int64_t>()};
+    const size_t task = size_t(unit / flags.episodes);
+    ++finished[task];
+    succeeded[task] += o.success;
+    bar.Update(++done, names[task] + " " + std::to_string(succeeded[task]) + "/" + std::to_string(finished[task]));
+  });
+  bar.Finish();
+
+  nlohmann::json per_task = nlohmann::json::object(), rewards = nlohmann::json::object(),
+                 per_episode = nlohmann::json::object();
+  double success_sum = 0;
+  for (size_t t = 0; t < names.size(); ++t) {
+    int successes = 0;
+    double reward = 0;
+    nlohmann::json& list = per_episode[names[t]] = nlohmann::json::array();
+    for (int i = 0; i < flags.episodes; ++i) {
+      const EpisodeOutcome& o = outcomes[t * size_t(flags.episodes) + size_t(i)];
+      successes += o.success;
+      reward += o.reward;
+      list.push_back({{"seed", dataset::DemoSeed(flags.split, uint64_t(i))}, {"success", o.success},
+                      {"reward", o.reward}, {"actions", o.actions}});
+    }
+    per_task[names[t]] = double(successes) / flags.episodes;
+    rewards[names[t]] = reward / flags.episodes;
     success_sum += double(successes) / flags.episodes;
   }
-  bar.Finish();
   return {{"checkpoint", flags.checkpoint}, {"split", flags.split}, {"episodes", flags.episodes},
-          {"step", policy.step()}, {"mean_reward", rewards}, {"tasks", per_task},
-          {"mean_success", success_sum / double(names.size())}};
+          {"step", outcomes.front().policy_step}, {"mean_reward", rewards}, {"tasks", per_task},
+          {"mean_success", success_sum / double(names.size())}, {"jobs", flags.jobs},
+          {"per_episode", per_episode}};
 }
 
 void AddEvalCommand(CLI::App& app, const GlobalOptions& global) {
@@ -133,7 +193,10 @@ void AddEvalCommand(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::IsMember({"train", "val", "test"}))->capture_default_str();
   cmd.add_option("--episodes", flags->episodes, "episodes per task")->check(CLI::Range(1, 100000))->capture_default_str();
   cmd.add_option("--device", flags->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
-  cmd.add_option("--threads", flags->threads, "CPU threads (0: all)")->check(CLI::Range(0, 1024))->capture_default_str();
+  cmd.add_option("--threads", flags->threads, "CPU threads per worker (0: the machine's, shared among --jobs)")
+      ->check(CLI::Range(0, 1024))->capture_default_str();
+  cmd.add_option("--jobs", flags->jobs, "worker processes running episodes, each loading the policy once")
+      ->check(CLI::Range(1, 1024))->capture_default_str();
   cmd.add_option("--library", flags->library, "task folder (default: $TASKFORGE_TASKS or the source tree's)");
   cmd.add_option("--assets", flags->assets, "assets directory (default: $TASKFORGE_ASSETS or the source tree's)");
   cmd.callback([&global, flags] {

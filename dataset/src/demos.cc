@@ -7,7 +7,7 @@
 #include "taskforge/core/error.h"
 #include "taskforge/core/timing.h"
 #include "taskforge/dataset/dataset.h"
-#include "worker_pool.h"
+#include "taskforge/core/workers.h"
 
 namespace taskforge::dataset {
 namespace {

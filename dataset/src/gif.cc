@@ -9,7 +9,7 @@
 #include "taskforge/core/error.h"
 #include "taskforge/dataset/dataset.h"
 #include "taskforge/dataset/demos.h"
-#include "worker_pool.h"
+#include "taskforge/core/workers.h"
 
 namespace taskforge::dataset {
 namespace {

@@ -102,6 +102,9 @@ TrainResult Train(const TrainConfig& config) {
   TF_THROW_UNLESS(config.steps >= 1 && config.batch >= 1 && config.checkpoint_every >= 1 && config.log_every >= 1,
                   "train: steps ", config.steps, ", batch ", config.batch, ", checkpoint_every ",
                   config.checkpoint_every, " and log_every ", config.log_every, " must be >= 1");
+  TF_THROW_UNLESS(config.time_limit_min >= 0, "train: time limit ", config.time_limit_min,
+                  " min must be >= 0 (0: none)");
+  const Stopwatch budget;  // the time limit counts set-up too
   std::filesystem::create_directories(config.out);
   const std::filesystem::path last = config.out / "last.pt", metrics_path = config.out / "metrics.jsonl";
   TF_THROW_UNLESS(config.resume || !std::filesystem::exists(last), "train: ", config.out,
@@ -169,7 +172,9 @@ TrainResult Train(const TrainConfig& config) {
     window.place += loss.place;
     ++in_window;
     if (config.on_step) config.on_step(policy.step(), loss);
-    const bool checkpoint = policy.step() % config.checkpoint_every == 0 || policy.step() == config.steps;
+    const bool out_of_time = config.time_limit_min > 0 && budget.seconds() >= config.time_limit_min * 60.0;
+    const bool checkpoint =
+        policy.step() % config.checkpoint_every == 0 || policy.step() == config.steps || out_of_time;
     if (in_window == config.log_every || checkpoint) {
       const double mean = window.total() / in_window;
       if (first_window) result.first_loss = mean;
@@ -188,6 +193,10 @@ TrainResult Train(const TrainConfig& config) {
                                  std::filesystem::copy_options::overwrite_existing);
       metrics.flush();
       WriteCurve(config.out / "curve.png", train_curve, val_curve);
+    }
+    if (out_of_time && policy.step() < config.steps) {
+      result.stopped_by_time_limit = true;
+      break;
     }
   }
   result.steps = policy.step();

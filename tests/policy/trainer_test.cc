@@ -2,6 +2,8 @@
 // metrics, checkpoints, and a run killed half-way and resumed ends where an uninterrupted one does.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -120,5 +122,43 @@ TEST_CASE("training checkpoints, validates and resumes to the same result", "[po
   c.tasks = {"no-such-task"};
   c.out = root / "bad";
   CHECK_THROWS_WITH(Train(c), Catch::Contains("no-such-task"));
+  fs::remove_all(root);
+}
+
+TEST_CASE("a time limit stops training after the step under way, with a checkpoint to resume from", "[policy]") {
+  const fs::path root = fs::temp_directory_path() / ("taskforge_train_limit_test_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  TrainConfig c;
+  c.policy = TinyPolicy();
+  c.data = root / "train";
+  c.val_data = root / "train";
+  WriteDataset(c.data, c.policy.bounds, 1);
+  c.out = root / "run";
+  c.steps = 4;
+  c.batch = 1;
+  c.checkpoint_every = 3;
+  c.log_every = 3;
+  c.val_samples = 1;
+  c.time_limit_min = 1e-9;  // 60 ns: over before the first step ends
+
+  const TrainResult stopped = Train(c);
+  CHECK(stopped.stopped_by_time_limit);
+  CHECK(stopped.steps == 1);
+  CHECK(fs::exists(c.out / "last.pt"));
+  CHECK(fs::exists(c.out / "step_1.pt"));
+  CHECK(stopped.val_loss > 0);
+  CHECK(Lines(c.out / "metrics.jsonl").size() == 2);  // the step's loss and the validation
+
+  c.resume = true;
+  c.time_limit_min = 0;
+  const TrainResult resumed = Train(c);
+  CHECK_FALSE(resumed.stopped_by_time_limit);
+  CHECK(resumed.start_step == 1);
+  CHECK(resumed.steps == 4);
+  CHECK(fs::exists(c.out / "step_3.pt"));
+  CHECK(fs::exists(c.out / "step_4.pt"));
+
+  c.time_limit_min = -1;
+  CHECK_THROWS_WITH(Train(c), Catch::Contains("time limit -1"));
   fs::remove_all(root);
 }

@@ -24,6 +24,11 @@ struct TrainConfig {
   int log_every = 10;              ///< steps averaged into one metrics line
   int val_samples = 32;            ///< fixed validation samples (not augmented)
   bool resume = false;             ///< continue from out/last.pt (a fresh start when there is none)
+  /// Wall-clock budget of this call [minutes], counted from the start of Train (datasets and model
+  /// set-up included); 0: none. Once it has run out, the step under way finishes and is
+  /// checkpointed (validation, metrics, last.pt and step_N.pt) as at checkpoint_every, and training
+  /// stops; `resume` continues it towards `steps` later.
+  double time_limit_min = 0;
   bool augment = true;             ///< random SE(2) per sample
   AugmentConfig augment_config;
   uint64_t seed = 0;               ///< sampling and augmentation; step s uses its own generator
@@ -39,6 +44,7 @@ struct TrainResult {
   double last_loss = 0;      ///< mean loss of its last log window
   double val_loss = -1;      ///< at the last validation; -1 without validation data
   double steps_per_s = 0;
+  bool stopped_by_time_limit = false;  ///< ended before `steps` because time_limit_min ran out
   std::filesystem::path checkpoint;  ///< out/last.pt
 };
 

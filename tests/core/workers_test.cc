@@ -10,11 +10,11 @@
 #include <thread>
 
 #include "taskforge/core/error.h"
-#include "worker_pool.h"
+#include "taskforge/core/workers.h"
 
-using taskforge::dataset::RunInWorkers;
+using taskforge::RunInWorkers;
 
-TEST_CASE("workers run every unit once, in other processes", "[dataset][workers]") {
+TEST_CASE("workers run every unit once, in other processes", "[core][workers]") {
   std::vector<int> units;
   for (int i = 0; i < 25; ++i) units.push_back(i * 3);
   std::map<int, std::string> results;
@@ -31,7 +31,7 @@ TEST_CASE("workers run every unit once, in other processes", "[dataset][workers]
   }
 }
 
-TEST_CASE("a unit that throws stops the run with its message", "[dataset][workers]") {
+TEST_CASE("a unit that throws stops the run with its message", "[core][workers]") {
   int done = 0;
   CHECK_THROWS_WITH(RunInWorkers(
                         2, {0, 1, 2, 3, 4, 5},
@@ -45,7 +45,7 @@ TEST_CASE("a unit that throws stops the run with its message", "[dataset][worker
   CHECK(done <= 5);
 }
 
-TEST_CASE("a worker that dies is reported with its signal", "[dataset][workers]") {
+TEST_CASE("a worker that dies is reported with its signal", "[core][workers]") {
   CHECK_THROWS_WITH(RunInWorkers(
                         2, {0, 1, 2},
                         [](int unit) -> std::string {
@@ -56,7 +56,7 @@ TEST_CASE("a worker that dies is reported with its signal", "[dataset][workers]"
                     Catch::Contains("running unit 1") && Catch::Contains("signal 9"));
 }
 
-TEST_CASE("workers are refused in a process that already runs threads", "[dataset][workers]") {
+TEST_CASE("workers are refused in a process that already runs threads", "[core][workers]") {
   std::promise<void> stop;
   std::thread other([done = stop.get_future()]() mutable { done.wait(); });
   CHECK_THROWS_WITH(RunInWorkers(1, {0}, [](int) { return std::string("ok"); }, [](int, const std::string&) {}),

@@ -1,4 +1,4 @@
-#include "worker_pool.h"
+#include "taskforge/core/workers.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -16,7 +16,7 @@
 
 #include "taskforge/core/error.h"
 
-namespace taskforge::dataset {
+namespace taskforge {
 namespace {
 
 bool WriteAll(int fd, const void* data, size_t size) {
@@ -163,4 +163,4 @@ void RunInWorkers(int jobs, const std::vector<int>& units, const std::function<s
   TF_THROW_UNLESS(failure.empty(), failure);
 }
 
-}  // namespace taskforge::dataset
+}  // namespace taskforge
