@@ -253,6 +253,7 @@ void AddPolicyCommands(CLI::App& app, const GlobalOptions& global, CLI::App& ben
                               {"act_runs", config->act_runs},
                               {"act_median_ms", r.act_median_ms},
                               {"act_p90_ms", r.act_p90_ms},
+                              {"profiled_act_agrees", r.profiled_act_agrees},
                               {"first_loss", r.first_loss},
                               {"last_loss", r.last_loss},
                               {"query_rotation", r.query_rotation},

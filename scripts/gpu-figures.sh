@@ -4,7 +4,7 @@
 #     PyTorch reference of the same network (policy/reference/cliport_reference.py) in the same run;
 #   - demos: episodes/s with 1 job and with one job per core, and that both datasets are equal.
 # Usage (on a GPU host with PyTorch and the Debian packages unpacked as in docs/dependencies.md):
-#   scripts/gpu-figures.sh OUT_DIR [BUILD_DIR]
+#   scripts/gpu-figures.sh OUT_DIR [BUILD_DIR]      (SKIP_DEMOS=1: the policy figures only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: gpu-figures.sh OUT_DIR [BUILD_DIR]}
@@ -16,17 +16,16 @@ log() { echo "== $* ($(date +%T))"; }
 # (PYTHON_LD_LIBRARY_PATH), so PyTorch never picks up their copies of system libraries.
 py() { env LD_LIBRARY_PATH="${PYTHON_LD_LIBRARY_PATH-}" python3 "$@"; }
 
-log "policy: C++ on CUDA and the PyTorch reference, batch 8 and batch 1, bf16 and fp32"
+log "policy: C++ on CUDA (CUDA graphs, and eager) and the PyTorch reference, batch 8 and 1, bf16"
 for batch in 8 1; do
   py policy/reference/cliport_reference.py --device cuda --batch $batch --steps 50 --runs 50 --json \
     | tail -1 | tee -a "$out/policy_reference.jsonl"
   "$build/taskforge" bench policy --device cuda --batch $batch --steps 50 --runs 50 --json \
     | tail -1 | tee -a "$out/policy_cpp.jsonl"
+  "$build/taskforge" bench policy --device cuda --batch $batch --steps 50 --runs 50 --no-cuda-graphs --json \
+    | tail -1 | tee -a "$out/policy_cpp.jsonl"
 done
-py policy/reference/cliport_reference.py --device cuda --batch 8 --steps 50 --runs 50 --fp32 --json \
-  | tail -1 | tee -a "$out/policy_reference.jsonl"
-"$build/taskforge" bench policy --device cuda --batch 8 --steps 50 --runs 50 --fp32 --json \
-  | tail -1 | tee -a "$out/policy_cpp.jsonl"
+[ -n "${SKIP_DEMOS-}" ] && { log "done (SKIP_DEMOS)"; exit 0; }
 
 log "demos: every seed task variant, 2 episodes each, 1 job and $cores jobs"
 rm -rf /tmp/demos-j1 /tmp/demos-jn

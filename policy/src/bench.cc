@@ -35,9 +35,10 @@ PolicyBenchResult BenchmarkPolicy(const PolicyBenchConfig& config) {
   const Sample& scene = batch.front();
   for (int i = 0; i < config.warmup; ++i) policy.Act(scene.color, scene.height, scene.instruction);
   std::vector<double> ms;
+  Action timed;
   for (int i = 0; i < config.act_runs; ++i) {
     const Stopwatch watch;
-    policy.Act(scene.color, scene.height, scene.instruction);  // returns host pixels: synchronised
+    timed = policy.Act(scene.color, scene.height, scene.instruction);  // returns host pixels: synchronised
     ms.push_back(1e3 * watch.seconds());
   }
   result.act_median_ms = Median(ms);
@@ -48,7 +49,11 @@ PolicyBenchResult BenchmarkPolicy(const PolicyBenchConfig& config) {
   // these stay out of the figures above).
   const int profiled = std::min(3, config.act_runs);
   policy.TimeStages(&result.act_stages_ms);
-  for (int i = 0; i < profiled; ++i) policy.Act(scene.color, scene.height, scene.instruction);
+  for (int i = 0; i < profiled; ++i) {
+    const Action a = policy.Act(scene.color, scene.height, scene.instruction);  // eager: laps can't be recorded
+    result.profiled_act_agrees = result.profiled_act_agrees && a.pick == timed.pick && a.place == timed.place &&
+                                 a.rotation_bin == timed.rotation_bin;
+  }
   policy.TimeStages(&result.train_stages_ms);
   for (int i = 0; i < std::min(3, config.train_steps); ++i) policy.TrainStep(batch);
   policy.TimeStages(nullptr);

@@ -144,6 +144,9 @@ struct PolicyBenchResult {
   double act_median_ms = 0;  ///< pick + place for one observation
   double act_p90_ms = 0;
   double first_loss = 0, last_loss = 0;  ///< of the timed training steps (sanity: finite)
+  /// The profiled Act calls (eager: stage laps can't be recorded in a CUDA graph) chose the same
+  /// pick, place and rotation as the timed ones (replayed from a graph on CUDA).
+  bool profiled_act_agrees = true;
   StageTimes act_stages_ms;    ///< mean per Act call, from untimed extra calls (profiling overhead stays out of the figures above)
   StageTimes train_stages_ms;  ///< mean per training step, likewise
 };
