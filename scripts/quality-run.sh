@@ -7,7 +7,7 @@
 #   scripts/quality-run.sh OUT_DIR [BUILD_DIR]
 # Environment: MINUTES training budget (default 25), TRAIN / VAL existing dataset folders (default:
 # recorded into OUT_DIR), JOBS worker processes for demos and eval (default: all cores), BATCH (8),
-# LR (2e-4), EPISODES test episodes per task (100).
+# LR (2e-4), EPISODES test episodes per task (100), TRAIN_FLAGS more `taskforge train` flags.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: quality-run.sh OUT_DIR [BUILD_DIR]}
@@ -31,16 +31,13 @@ fi
 
 log "train: ${MINUTES:-25} minutes on cuda"
 "$tf" train --data "$train" --val "$val" --tasks "$tasks" --device cuda --steps 10000000 --batch "${BATCH:-8}" \
-  --lr "${LR:-2e-4}" --checkpoint-every 1000 --val-samples 400 --time-limit "${MINUTES:-25}" --out "$out/run" --json \
+  --lr "${LR:-2e-4}" --checkpoint-every 2000 --val-samples 400 --time-limit "${MINUTES:-25}" --out "$out/run" ${TRAIN_FLAGS-} --json \
   | tail -1 | tee "$out/train.json"
 
 # Checkpoint selection on the validation split: the lowest validation loss (CLIPort picks by
 # validation success; rolling out every checkpoint does not fit the budget).
-best=$(python3 -c '
-import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
-val = [(r["val_loss"], r["step"]) for r in rows if "val_loss" in r]
-print(min(val)[1])' "$out/run/metrics.jsonl")
+best=$(grep '"val_loss"' "$out/run/metrics.jsonl" | sed -E 's/.*"step":([0-9]+).*"val_loss":([-0-9.eE+]+).*/\2 \1/' \
+  | sort -g | head -1 | cut -d' ' -f2)
 log "eval: step $best on ${EPISODES:-100} test episodes per task"
 "$tf" eval --checkpoint "$out/run/step_$best.pt" --tasks "$tasks" --split test --episodes "${EPISODES:-100}" \
   --device cuda --jobs "$jobs" --json | tail -1 | tee "$out/eval.json"

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <future>
 
 #include "taskforge/core/image.h"
 #include "taskforge/core/timing.h"
@@ -159,14 +160,21 @@ TrainResult Train(const TrainConfig& config) {
   Loss window;
   int in_window = 0;
   bool first_window = true;
-  while (policy.step() < config.steps) {
-    const int64_t step = policy.step();
-    std::mt19937_64 rng(config.seed * 0x9E3779B97F4A7C15ULL + uint64_t(step));  // resumable: one generator per step
+  // The batch of step s depends only on s (resumable), so the next one is read, decoded and
+  // augmented on a second thread while the device trains on this one.
+  auto make_batch = [&](int64_t step) {
+    std::mt19937_64 rng(config.seed * 0x9E3779B97F4A7C15ULL + uint64_t(step));
     Batch batch;
     for (int b = 0; b < config.batch; ++b) {
       batch.push_back(pool.Draw(reader, rng));
       if (config.augment) AugmentSE2(batch.back(), rng, config.augment_config);
     }
+    return batch;
+  };
+  std::future<Batch> next = std::async(std::launch::async, make_batch, policy.step());
+  while (policy.step() < config.steps) {
+    const Batch batch = next.get();
+    if (policy.step() + 1 < config.steps) next = std::async(std::launch::async, make_batch, policy.step() + 1);
     const Loss loss = policy.TrainStep(batch);
     window.pick += loss.pick;
     window.place += loss.place;
