@@ -1,6 +1,7 @@
 #include "optimizer.h"
 
 #include <cmath>
+#include <sstream>
 #include <string>
 #include <type_traits>
 
@@ -15,7 +16,9 @@ template <typename StateMap>
 typename StateMap::key_type StateKey(const torch::Tensor& p) {
   using Key = typename StateMap::key_type;
   if constexpr (std::is_same_v<Key, std::string>) {
-    return c10::guts::to_string(p.unsafeGetTensorImpl());
+    std::ostringstream address;  // what LibTorch 1.x's c10::guts::to_string writes
+    address << p.unsafeGetTensorImpl();
+    return address.str();
   } else {
     return static_cast<Key>(p.unsafeGetTensorImpl());
   }
