@@ -3,6 +3,7 @@ task = {
   name = "sweeping-piles",
   description = "Push the pile of small blocks into the green zone.",
   max_steps = 20,
+  physics_hz = 240,  -- PyBullet's default rate: 2.4x faster than 480 Hz, oracle success held (20/20)
   end_effector = "spatula",
 }
 
