@@ -281,11 +281,13 @@ TaskSettings ReadTaskSettings(LuaSandbox& sandbox) {
       TF_THROW_UNLESS(lua_type(L, -1) == LUA_TTABLE, "task.primitive must be a table {height = ..., speed = ...}");
       CheckKeys(L, -1, {"height", "speed"}, "task.primitive");
       s.pick_place.lift_height_m = NumberField(L, -1, "height", s.pick_place.lift_height_m, "task.primitive");
-      const double speed = NumberField(L, -1, "speed", s.pick_place.carry_speed_rad_s, "task.primitive");
+      // The speed is the carry's with suction and the push's with the spatula.
+      double& speed = s.end_effector == sim::EndEffector::kSpatula ? s.push.push_speed_rad_s
+                                                                    : s.pick_place.carry_speed_rad_s;
+      speed = NumberField(L, -1, "speed", speed, "task.primitive");
       TF_THROW_UNLESS(s.pick_place.lift_height_m >= 0.01 && s.pick_place.lift_height_m <= 0.5,
                       "task.primitive.height must lie in [0.01, 0.5] m");
       TF_THROW_UNLESS(speed >= 0.1 && speed <= 10, "task.primitive.speed must lie in [0.1, 10] rad/s, got ", speed);
-      s.pick_place.carry_speed_rad_s = speed;
     }
     lua_pop(L, 1);
   } catch (const ScriptError&) {
