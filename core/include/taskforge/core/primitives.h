@@ -25,8 +25,10 @@ struct PushConfig {
   double approach_height_m = 0.31;  ///< height of the approach and retreat
   double back_off_m = 0.02;         ///< start this far behind the given start point
   double pull_back_m = 0.05;        ///< end this far short of the given end point
-  double speed_rad_s = 4.8;         ///< joint speed of the descent to the push height
-  double transit_speed_rad_s = 9.6; ///< joint speed of the approach and retreat high above the scene
+  /// Joint speed of the descent to the push height and of the rise after the push (at the
+  /// transit speed, the rising blade flicked blocks out of the zone).
+  double speed_rad_s = 4.8;
+  double transit_speed_rad_s = 9.6; ///< joint speed of the turn and approach high above the scene
   /// Joint speed of the push. Ravens pushes at 1.44 rad/s (0.003 rad/step at 480 Hz), about
   /// 0.5 m/s at the blade; in this simulator the 1 g blocks then keep sliding well past where
   /// the blade stops, out over the workspace's edge when the zone lies near it, and the oracle
