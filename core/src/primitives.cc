@@ -104,7 +104,7 @@ PrimitiveResult PickPlace(Arm& arm, Gripper& gripper, const Pose& pick, const Po
     return result.ok();
   };
   Pose prepick, postpick, preplace, postplace;
-  if (!phase("approach", MoveToolAbove(arm, pick, config.approach_height_m, config.speed_rad_s, prepick)) ||
+  if (!phase("approach", MoveToolAbove(arm, pick, config.approach_height_m, config.transit_speed_rad_s, prepick)) ||
       !phase("pick descent",
              DescendUntilContact(arm, gripper, prepick, pick.translation().z(), config.speed_rad_s, config))) {
     return result;
@@ -114,7 +114,7 @@ PrimitiveResult PickPlace(Arm& arm, Gripper& gripper, const Pose& pick, const Po
   result.grasped = gripper.CheckGrasp();
   if (!result.grasped) {
     gripper.Release();
-    phase("retreat", arm.MoveTool(prepick, config.speed_rad_s));
+    phase("retreat", arm.MoveTool(prepick, config.transit_speed_rad_s));
     return result;
   }
   // The place yaw is applied relative to the pick yaw, as the object rotates with the tool.
@@ -125,7 +125,7 @@ PrimitiveResult PickPlace(Arm& arm, Gripper& gripper, const Pose& pick, const Po
     return result;
   }
   gripper.Release();
-  phase("retreat", MoveToolAbove(arm, place, config.approach_height_m, config.speed_rad_s, postplace, true));
+  phase("retreat", MoveToolAbove(arm, place, config.approach_height_m, config.transit_speed_rad_s, postplace, true));
   return result;
 }
 
@@ -171,7 +171,7 @@ PrimitiveResult Push(Arm& arm, const Vec3& start, const Vec3& end, const PushCon
   from -= direction * config.back_off_m;
   to -= direction * config.pull_back_m;
   double yaw = 0.0;
-  result.status = TurnSpatula(arm, std::atan2(direction.y(), direction.x()), config.speed_rad_s, yaw);
+  result.status = TurnSpatula(arm, std::atan2(direction.y(), direction.x()), config.transit_speed_rad_s, yaw);
   const double lift_m = config.approach_height_m - config.push_height_m;
 
   auto move_to = [&](const Pose& pose, double speed) {
@@ -188,7 +188,7 @@ PrimitiveResult Push(Arm& arm, const Vec3& start, const Vec3& end, const PushCon
   }
   // The approach and retreat go as high as reachable (a 0.31 m approach reaches 0.6 m out).
   auto above = [&](const Vec3& p) { return ReachableToolAbove(arm, DownwardToolPose(p, yaw), lift_m); };
-  move_to(above(from), config.speed_rad_s);
+  move_to(above(from), config.transit_speed_rad_s);
   move(from, config.speed_rad_s);
   const int n = std::max(1, static_cast<int>(std::ceil(travel / config.max_step_m)));
   for (int i = 1; i <= n; ++i) move(from + direction * (travel * i / n), config.push_speed_rad_s);

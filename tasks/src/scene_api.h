@@ -34,6 +34,7 @@ struct TaskSettings {
   double rot_eps = 0.2617993877991494;  ///< [rad] (15°)
   double zone_height = 0.3;             ///< [m] points above a zone's frame by more don't count
   int solver_iterations = 0;            ///< physics solver iterations; 0 = the simulator's default
+  int physics_hz = 0;                   ///< physics steps per simulated second; 0 = the simulator's default
 };
 
 /// Loads the `util` prelude, then the task's code, into a fresh sandbox. @throws ScriptError.

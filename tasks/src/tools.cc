@@ -75,11 +75,13 @@ std::vector<TaskBenchRow> RunTaskBenchmark(const std::vector<uint64_t>& seeds) {
     row.task = reference.task;
     row.reference_s_per_episode = reference.median_s;
     row.reference_successes = int(seeds.size());
-    std::vector<double> walls;
+    std::vector<double> walls, cpus;
     for (const uint64_t seed : seeds) {
       EpisodeOptions options;
       options.seed = seed;
+      const CpuStopwatch cpu;
       const OracleRun run = RunOracleEpisode(source, options);
+      cpus.push_back(cpu.seconds());
       walls.push_back(run.wall_s);
       row.successes += run.success;
       row.renders_per_episode += double(run.stats.renders) / double(seeds.size());
@@ -88,6 +90,8 @@ std::vector<TaskBenchRow> RunTaskBenchmark(const std::vector<uint64_t>& seeds) {
     }
     row.episodes = int(seeds.size());
     for (double w : walls) row.wall_s += w;
+    for (double c : cpus) row.cpu_s += c;
+    row.cpu_speedup = reference.median_s / Median(cpus);
     row.episodes_per_s = row.episodes / row.wall_s;
     row.speedup = reference.median_s / Median(walls);
     rows.push_back(row);

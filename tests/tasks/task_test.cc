@@ -200,3 +200,33 @@ end)";
   REQUIRE(layout.targets.size() == 1);
   CHECK(layout.targets[0].translation().isApprox(Vec3(0.6, 0.1, 0)));
 }
+
+TEST_CASE("task.physics_hz sets the step and env.wait_for_rest stops once objects rest", "[tasks][api]") {
+  // A block dropped from 5 cm falls for ~0.1 s, then rests: far fewer steps than the 480 allowed.
+  const std::string code = R"(
+function reset(env)
+  local block = env.add_object("block", env.pose(0.5, 0, 0.07), {size = {0.04, 0.04, 0.04}})
+  print(env.wait_for_rest(480))
+  env.add_goal{objects = {block}, targets = {env.pose(0.5, 0.2, 0.02)}}
+end)";
+  Episode at_480(Script(kHeader + code), EpisodeOptions{});
+  Episode at_240(Script("task = {name = 'probe', physics_hz = 240}\n" + code), EpisodeOptions{});
+  CHECK(at_480.sim().config().time_step_s == Approx(1.0 / 480));
+  CHECK(at_240.sim().config().time_step_s == Approx(1.0 / 240));
+  for (Episode* episode : {&at_480, &at_240}) {
+    REQUIRE(episode->script_output().size() == 1);
+    const int steps = std::stoi(episode->script_output()[0]);
+    CHECK(steps > 10);   // the fall itself, then 10 steps at rest
+    CHECK(steps < 240);  // well before the limit
+    CHECK(episode->sim().body_pose(episode->sim().objects()[0]).translation().z() == Approx(0.02).margin(0.002));
+    CHECK(episode->sim().step_count() == steps);
+  }
+  CHECK_THAT(ResetError("function reset(env)\n  env.wait_for_rest(0)\nend\n"),
+             Catch::Contains("max_steps must be a positive integer"));
+  try {
+    Episode episode(Script("task = {name = 'x', physics_hz = 300}\nfunction reset(env) end\n"), EpisodeOptions{});
+    FAIL("an unsupported physics rate must fail");
+  } catch (const ScriptError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("task.physics_hz must be 240 or 480, got 300"));
+  }
+}

@@ -11,7 +11,10 @@ struct PickPlaceConfig {
   double lift_height_m = 0.32;      ///< height above pick/place the object is carried at (Ravens `height`)
   double slow_descent_above_m = 0.03;    ///< the descent slows this far above the expected contact
   double slow_descent_speed_rad_s = 0.48;  ///< joint speed of that last part (~0.4 mm per 1/480 s step)
-  double speed_rad_s = 4.8;         ///< joint speed of free moves (Ravens movep: 0.01 rad/step at 480 Hz)
+  double speed_rad_s = 4.8;         ///< joint speed of descents (Ravens movep: 0.01 rad/step at 480 Hz)
+  /// Joint speed of the empty tool's approach to the pick and retreat from the place, high above
+  /// the scene: twice Ravens' speed halves their physics steps and touches nothing.
+  double transit_speed_rad_s = 9.6;
   double carry_speed_rad_s = 4.8;   ///< joint speed while lifting/placing (Ravens `speed`; rope: 0.48)
   double max_descent_m = 0.4;       ///< how far below the approach a descent looks for contact
 };
@@ -22,7 +25,10 @@ struct PushConfig {
   double approach_height_m = 0.31;  ///< height of the approach and retreat
   double back_off_m = 0.02;         ///< start this far behind the given start point
   double pull_back_m = 0.05;        ///< end this far short of the given end point
-  double speed_rad_s = 4.8;         ///< joint speed of approach/retreat moves
+  /// Joint speed of the descent to the push height and of the rise after the push (at the
+  /// transit speed, the rising blade flicked blocks out of the zone).
+  double speed_rad_s = 4.8;
+  double transit_speed_rad_s = 9.6; ///< joint speed of the turn and approach high above the scene
   /// Joint speed of the push. Ravens pushes at 1.44 rad/s (0.003 rad/step at 480 Hz), about
   /// 0.5 m/s at the blade; in this simulator the 1 g blocks then keep sliding well past where
   /// the blade stops, out over the workspace's edge when the zone lies near it, and the oracle

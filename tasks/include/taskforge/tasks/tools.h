@@ -24,7 +24,9 @@ struct TaskBenchRow {
   double wall_s = 0.0;             ///< all episodes
   double episodes_per_s = 0.0;     ///< per core (one thread)
   double reference_s_per_episode = 0.0;  ///< Ravens on PyBullet, same seeds (ravens-speed.md)
-  double speedup = 0.0;            ///< reference s/episode over ours
+  double speedup = 0.0;            ///< reference s/episode over ours (medians, wall clock)
+  double cpu_s = 0.0;              ///< process CPU time of all episodes (every thread)
+  double cpu_speedup = 0.0;        ///< reference s/episode over our median CPU s/episode
   double renders_per_episode = 0.0, physics_steps_per_episode = 0.0, ik_calls_per_episode = 0.0;
   int reference_successes = 0;
 };
