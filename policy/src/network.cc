@@ -2,6 +2,9 @@
 
 #include <torch/script.h>
 
+#include <ATen/Parallel.h>
+#include <ATen/ThreadLocalState.h>
+
 #include <numbers>
 
 #include "taskforge/core/error.h"
@@ -51,6 +54,13 @@ torch::Tensor RotatedPatches(const torch::Tensor& source, const torch::Tensor& c
       .reshape({batch * k, channels, crop, crop});
 }
 
+// On CPU, sampled patches take the input's memory format: channels-last when acting, so the query
+// streams' batch-1 convolutions stay on oneDNN (in NCHW, LibTorch 1.13 sends those on maps under
+// 20 480 values to im2col + BLAS). CUDA keeps grid_sample's layout.
+torch::Tensor LikeInputOnCpu(const torch::Tensor& patches, const torch::Tensor& input) {
+  return input.is_cuda() ? patches : patches.contiguous(input.suggest_memory_format());
+}
+
 }  // namespace
 
 torch::Tensor Normalize(const torch::Tensor& raw) {
@@ -69,10 +79,11 @@ ResidualBlockImpl::ResidualBlockImpl(int in_channels, int out_channels, int stri
 }
 
 torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = torch::relu(reduce(x));
-  y = torch::relu(spatial(y));
-  y = expand(y);
-  return torch::relu(y + (shortcut ? shortcut(x) : x));
+  // In-place ReLUs and residual add: the conv outputs are fresh tensors that nothing else reads
+  // (a convolution's backward needs its input, not its output), so no extra full-size buffers.
+  torch::Tensor y = reduce(x).relu_();
+  y = spatial(y).relu_();
+  return expand(y).add_(shortcut ? shortcut(x) : x).relu_();
 }
 
 StreamImpl::StreamImpl(const StreamOptions& opts) : options(opts) {
@@ -108,7 +119,7 @@ StreamImpl::Output StreamImpl::forward(const torch::Tensor& x, const torch::Tens
     const torch::Tensor gain = lang_fc[level]->as<torch::nn::Linear>()->forward(lang);
     features = features * gain.unsqueeze(-1).unsqueeze(-1);
   };
-  std::vector<torch::Tensor> skips{torch::relu(stem(x))};
+  std::vector<torch::Tensor> skips{stem(x).relu_()};
   for (int s = 0; s < kStages; ++s) skips.push_back(down[s]->as<torch::nn::Sequential>()->forward(skips.back()));
   torch::Tensor y = skips.back();
   fuse_language(y, 0);
@@ -121,7 +132,7 @@ StreamImpl::Output StreamImpl::forward(const torch::Tensor& x, const torch::Tens
                               .align_corners(false));
     y = up[level]->as<ResidualBlock>()->forward(torch::cat({y, skip}, 1));
     if (options.laterals) {
-      y = lateral[level]->as<torch::nn::Conv2d>()->forward(torch::relu(torch::cat({y, laterals[size_t(level)]}, 1)));
+      y = lateral[level]->as<torch::nn::Conv2d>()->forward(torch::cat({y, laterals[size_t(level)]}, 1).relu_());
     }
     fuse_language(y, level + 1);
     out.decoder.push_back(y);
@@ -226,13 +237,13 @@ torch::Tensor ClipPortImpl::PlaceLogits(const torch::Tensor& image, const torch:
 
   torch::Tensor query_features;  // [B * k, C, crop, crop]
   if (config.query_rotation == "crops") {  // CLIPort: the query streams see every rotated crop
-    const torch::Tensor crops = RotatedPatches(padded, centre, crop, k);
+    const torch::Tensor crops = LikeInputOnCpu(RotatedPatches(padded, centre, crop, k), image);
     clock.Lap("place.crops");
     query_features = query(Normalize(crops), lang.repeat_interleave(k, 0)).to(torch::kFloat);
     clock.Lap("place.query");
   } else {  // one unrotated window, its features rotated (window centre = the pick)
     const int64_t window = config.QueryWindow();
-    const torch::Tensor patch = RotatedPatches(padded, centre, window, 1);
+    const torch::Tensor patch = LikeInputOnCpu(RotatedPatches(padded, centre, window, 1), image);
     clock.Lap("place.crops");
     const torch::Tensor features = query(Normalize(patch), lang).to(torch::kFloat);  // [B, C, window, window]
     clock.Lap("place.query");
@@ -254,9 +265,25 @@ torch::Tensor CrossCorrelate(const torch::Tensor& key, const torch::Tensor& quer
   // known to be zero (the queries' padding) or not wanted (output rows >= rows) skip their 1-D
   // transforms; the result is that of rfft2 / irfft2.
   const torch::Tensor key_f = torch::fft::fft(torch::fft::rfft(key, pcol, -1), prow, -2);
-  const torch::Tensor query_f = torch::fft::fft(torch::fft::rfft(queries, pcol, -1), prow, -2);
-  const torch::Tensor product = (key_f.unsqueeze(1) * query_f.conj()).sum(2);  // [B, k, prow, pcol / 2 + 1]
-  return torch::fft::irfft(torch::fft::ifft(product, prow, -2).slice(2, 0, rows), pcol, -1).slice(3, 0, cols);
+  auto correlate = [&](const torch::Tensor& some_queries) {  // [B, k', C, h, w] -> [B, k', rows, cols]
+    const torch::Tensor query_f = torch::fft::fft(torch::fft::rfft(some_queries, pcol, -1), prow, -2);
+    const torch::Tensor product = (key_f.unsqueeze(1) * query_f.conj()).sum(2);  // [B, k', prow, pcol / 2 + 1]
+    return torch::fft::irfft(torch::fft::ifft(product, prow, -2).slice(2, 0, rows), pcol, -1).slice(3, 0, cols);
+  };
+  if (key.is_cuda()) return correlate(queries);
+  // On CPU, LibTorch 1.13's FFT (pocketfft) runs each call on one thread: split the rotations
+  // over the intra-op threads instead. Each chunk runs single-threaded inside, under the caller's
+  // grad / inference mode (thread-local state, which OpenMP workers don't inherit), and the
+  // chunks are joined on this thread.
+  const int64_t k = queries.size(1);
+  const at::ThreadLocalState caller_state;
+  std::vector<torch::Tensor> chunks(static_cast<size_t>(k));  // at each chunk's first rotation
+  at::parallel_for(0, k, 1, [&](int64_t begin, int64_t end) {
+    const at::ThreadLocalStateGuard same_modes(caller_state);
+    chunks[size_t(begin)] = correlate(queries.slice(1, begin, end));
+  });
+  std::erase_if(chunks, [](const torch::Tensor& t) { return !t.defined(); });
+  return chunks.size() == 1 ? chunks.front() : torch::cat(chunks, 1);
 }
 
 StageClock::StageClock(StageTimes* sink, bool cuda)
