@@ -3,6 +3,7 @@
 #include <torch/script.h>
 
 #include <ATen/Parallel.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/ThreadLocalState.h>
 
 #include <numbers>
@@ -69,6 +70,41 @@ torch::Tensor Normalize(const torch::Tensor& raw) {
   return torch::cat({color, height}, 1);
 }
 
+torch::Tensor PackedConv::operator()(torch::nn::Conv2d& conv, const torch::Tensor& x, bool relu) {
+  if (x.is_cuda() || !c10::InferenceMode::is_enabled() || x.scalar_type() != torch::kFloat ||
+      !x.is_contiguous(torch::MemoryFormat::ChannelsLast)) {
+    torch::Tensor y = conv(x);
+    return relu ? y.relu_() : y;
+  }
+  const torch::Tensor& weight = conv->weight;
+  const auto& o = conv->options;
+  if (context_.isNone() || x.sizes() != input_sizes_ || weight.data_ptr() != weight_data_ ||
+      weight._version() != weight_version_) {
+    static const c10::OperatorHandle prepack =
+        c10::Dispatcher::singleton().findSchemaOrThrow("mkldnn_prepacked::conv2d_prepack", "");
+    const auto pair = [](const torch::ExpandingArray<2>& a) { return std::vector<int64_t>{a->begin(), a->end()}; };
+    TF_DEMAND(c10::holds_alternative<torch::ExpandingArray<2>>(o.padding()));
+    torch::jit::Stack stack{weight,
+                            conv->bias.defined() ? c10::IValue(conv->bias) : c10::IValue(),
+                            pair(o.stride()),
+                            pair(c10::get<torch::ExpandingArray<2>>(o.padding())),
+                            pair(o.dilation()),
+                            o.groups(),
+                            x.sizes().vec(),
+                            std::string(relu ? "relu" : "none")};
+    prepack.callBoxed(&stack);
+    context_ = std::move(stack.front());
+    input_sizes_ = x.sizes().vec();
+    weight_data_ = weight.data_ptr();
+    weight_version_ = weight._version();
+  }
+  static const c10::OperatorHandle run =
+      c10::Dispatcher::singleton().findSchemaOrThrow("mkldnn_prepacked::conv2d_run", "");
+  torch::jit::Stack stack{x, context_};
+  run.callBoxed(&stack);
+  return stack.front().toTensor();
+}
+
 ResidualBlockImpl::ResidualBlockImpl(int in_channels, int out_channels, int stride)
     : reduce(register_module("reduce", Conv(in_channels, out_channels, 1, 1, false))),
       spatial(register_module("spatial", Conv(out_channels, out_channels, 3, stride, false))),
@@ -81,9 +117,9 @@ ResidualBlockImpl::ResidualBlockImpl(int in_channels, int out_channels, int stri
 torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
   // In-place ReLUs and residual add: the conv outputs are fresh tensors that nothing else reads
   // (a convolution's backward needs its input, not its output), so no extra full-size buffers.
-  torch::Tensor y = reduce(x).relu_();
-  y = spatial(y).relu_();
-  return expand(y).add_(shortcut ? shortcut(x) : x).relu_();
+  torch::Tensor y = packed_reduce(reduce, x, /*relu=*/true);
+  y = packed_spatial(spatial, y, /*relu=*/true);
+  return packed_expand(expand, y, /*relu=*/false).add_(shortcut ? packed_shortcut(shortcut, x, false) : x).relu_();
 }
 
 StreamImpl::StreamImpl(const StreamOptions& opts) : options(opts) {
@@ -119,7 +155,7 @@ StreamImpl::Output StreamImpl::forward(const torch::Tensor& x, const torch::Tens
     const torch::Tensor gain = lang_fc[level]->as<torch::nn::Linear>()->forward(lang);
     features = features * gain.unsqueeze(-1).unsqueeze(-1);
   };
-  std::vector<torch::Tensor> skips{stem(x).relu_()};
+  std::vector<torch::Tensor> skips{packed_stem(stem, x, /*relu=*/true)};
   for (int s = 0; s < kStages; ++s) skips.push_back(down[s]->as<torch::nn::Sequential>()->forward(skips.back()));
   torch::Tensor y = skips.back();
   fuse_language(y, 0);

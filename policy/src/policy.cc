@@ -142,14 +142,25 @@ struct Policy::Impl {
   // After the weights are final: device, memory format, optimiser.
   void Prepare() {
     model->to(device);
-    if (cuda() && config.channels_last) {
-      torch::NoGradGuard no_grad;
-      for (torch::Tensor& p : model->parameters()) {
-        if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
-      }
-    }
+    if (cuda() && config.channels_last) SetConvWeightFormat(torch::MemoryFormat::ChannelsLast);
     optimizer = std::make_unique<torch::optim::Adam>(model->parameters(),
                                                      torch::optim::AdamOptions(config.learning_rate));
+  }
+
+  // Stores every convolution weight in `format` (a no-op when it already is).
+  void SetConvWeightFormat(torch::MemoryFormat format) {
+    torch::NoGradGuard no_grad;
+    for (torch::Tensor& p : model->parameters()) {
+      if (p.dim() == 4 && !p.is_contiguous(format)) p.set_data(p.data().contiguous(format));
+    }
+  }
+
+  // CPU with channels_last: the weights follow the input's layout (see Input), channels-last while
+  // acting, NCHW while training; otherwise every Act copied each 3x3 weight to channels-last
+  // (~64 MB at width 16). Only switches on the first call after the other mode.
+  void SetCpuWeightFormat(bool acting) {
+    if (cuda() || !config.channels_last) return;
+    SetConvWeightFormat(acting ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous);
   }
 
   void CheckImages(const ColorImage& color, const HeightImage& height, const std::string& what) const {
@@ -248,6 +259,7 @@ struct Policy::Impl {
   Greedy Forward(const ColorImage& color, const HeightImage& height,
                                           const std::string& instruction) {
     CheckImages(color, height, "policy input");
+    SetCpuWeightFormat(/*acting=*/true);  // before InferenceMode: the parameters stay normal tensors
     c10::InferenceMode inference;
     model->eval();
     net::StageClock clock(stage_times, cuda());
@@ -379,6 +391,7 @@ Logits Policy::Predict(const ColorImage& color, const HeightImage& height, const
 
 Loss Policy::TrainStep(const Batch& batch) {
   impl_->model->train();
+  impl_->SetCpuWeightFormat(/*acting=*/false);
   auto [pick, place] = impl_->Losses(batch);
   net::StageClock clock(impl_->stage_times, impl_->cuda());
   impl_->optimizer->zero_grad();
