@@ -71,37 +71,37 @@ torch::Tensor Normalize(const torch::Tensor& raw) {
 }
 
 torch::Tensor PackedConv::operator()(torch::nn::Conv2d& conv, const torch::Tensor& x, bool relu) {
-  if (x.is_cuda() || !c10::InferenceMode::is_enabled() || x.scalar_type() != torch::kFloat ||
+  // The ops are looked up once; a LibTorch without them takes the plain path.
+  static const auto prepack = c10::Dispatcher::singleton().findSchema({"mkldnn_prepacked::conv2d_prepack", ""});
+  static const auto run = c10::Dispatcher::singleton().findSchema({"mkldnn_prepacked::conv2d_run", ""});
+  if (!prepack || !run || x.is_cuda() || !c10::InferenceMode::is_enabled() || x.scalar_type() != torch::kFloat ||
       !x.is_contiguous(torch::MemoryFormat::ChannelsLast)) {
     torch::Tensor y = conv(x);
     return relu ? y.relu_() : y;
   }
   const torch::Tensor& weight = conv->weight;
-  const auto& o = conv->options;
   if (context_.isNone() || x.sizes() != input_sizes_ || weight.data_ptr() != weight_data_ ||
       weight._version() != weight_version_) {
-    static const c10::OperatorHandle prepack =
-        c10::Dispatcher::singleton().findSchemaOrThrow("mkldnn_prepacked::conv2d_prepack", "");
+    const auto& o = conv->options;
     const auto pair = [](const torch::ExpandingArray<2>& a) { return std::vector<int64_t>{a->begin(), a->end()}; };
-    TF_DEMAND(c10::holds_alternative<torch::ExpandingArray<2>>(o.padding()));
+    std::vector<int64_t> padding = pair(o.kernel_size());  // Conv() above pads by kernel / 2
+    for (int64_t& p : padding) p /= 2;
     torch::jit::Stack stack{weight,
                             conv->bias.defined() ? c10::IValue(conv->bias) : c10::IValue(),
                             pair(o.stride()),
-                            pair(c10::get<torch::ExpandingArray<2>>(o.padding())),
+                            padding,
                             pair(o.dilation()),
                             o.groups(),
                             x.sizes().vec(),
                             std::string(relu ? "relu" : "none")};
-    prepack.callBoxed(&stack);
+    prepack->callBoxed(&stack);
     context_ = std::move(stack.front());
     input_sizes_ = x.sizes().vec();
     weight_data_ = weight.data_ptr();
     weight_version_ = weight._version();
   }
-  static const c10::OperatorHandle run =
-      c10::Dispatcher::singleton().findSchemaOrThrow("mkldnn_prepacked::conv2d_run", "");
   torch::jit::Stack stack{x, context_};
-  run.callBoxed(&stack);
+  run->callBoxed(&stack);
   return stack.front().toTensor();
 }
 
