@@ -2,9 +2,7 @@
 
 #include <torch/script.h>
 
-#include <ATen/Parallel.h>
 #include <ATen/core/dispatch/Dispatcher.h>
-#include <ATen/ThreadLocalState.h>
 
 #include <numbers>
 
@@ -300,26 +298,13 @@ torch::Tensor CrossCorrelate(const torch::Tensor& key, const torch::Tensor& quer
   // the circular correlation never wraps. The 2-D transforms go one axis at a time so that rows
   // known to be zero (the queries' padding) or not wanted (output rows >= rows) skip their 1-D
   // transforms; the result is that of rfft2 / irfft2.
-  const torch::Tensor key_f = torch::fft::fft(torch::fft::rfft(key, pcol, -1), prow, -2);
-  auto correlate = [&](const torch::Tensor& some_queries) {  // [B, k', C, h, w] -> [B, k', rows, cols]
-    const torch::Tensor query_f = torch::fft::fft(torch::fft::rfft(some_queries, pcol, -1), prow, -2);
-    const torch::Tensor product = (key_f.unsqueeze(1) * query_f.conj()).sum(2);  // [B, k', prow, pcol / 2 + 1]
-    return torch::fft::irfft(torch::fft::ifft(product, prow, -2).slice(2, 0, rows), pcol, -1).slice(3, 0, cols);
-  };
-  if (key.is_cuda()) return correlate(queries);
-  // On CPU, LibTorch 1.13's FFT (pocketfft) runs each call on one thread: split the rotations
-  // over the intra-op threads instead. Each chunk runs single-threaded inside, under the caller's
-  // grad / inference mode (thread-local state, which OpenMP workers don't inherit), and the
-  // chunks are joined on this thread.
-  const int64_t k = queries.size(1);
-  const at::ThreadLocalState caller_state;
-  std::vector<torch::Tensor> chunks(static_cast<size_t>(k));  // at each chunk's first rotation
-  at::parallel_for(0, k, 1, [&](int64_t begin, int64_t end) {
-    const at::ThreadLocalStateGuard same_modes(caller_state);
-    chunks[size_t(begin)] = correlate(queries.slice(1, begin, end));
-  });
-  std::erase_if(chunks, [](const torch::Tensor& t) { return !t.defined(); });
-  return chunks.size() == 1 ? chunks.front() : torch::cat(chunks, 1);
+  // The spectra are multiplied as conj(conj(K) Q), channel by channel into one accumulator: the
+  // same products as sum_c K conj(Q), without a [B, k, C, ...] temporary or a conjugated copy of Q.
+  const torch::Tensor key_f_conj = torch::fft::fft(torch::fft::rfft(key, pcol, -1), prow, -2).conj().resolve_conj();
+  const torch::Tensor query_f = torch::fft::fft(torch::fft::rfft(queries, pcol, -1), prow, -2);
+  torch::Tensor product = key_f_conj.select(1, 0).unsqueeze(1) * query_f.select(2, 0);  // [B, k, prow, pcol / 2 + 1]
+  for (int64_t c = 1; c < key.size(1); ++c) product.addcmul_(key_f_conj.select(1, c).unsqueeze(1), query_f.select(2, c));
+  return torch::fft::irfft(torch::fft::ifft(product.conj(), prow, -2).slice(2, 0, rows), pcol, -1).slice(3, 0, cols);
 }
 
 StageClock::StageClock(StageTimes* sink, bool cuda)
