@@ -2,6 +2,8 @@
 
 #include <torch/script.h>
 
+#include <ATen/core/dispatch/Dispatcher.h>
+
 #include <numbers>
 
 #include "taskforge/core/error.h"
@@ -51,12 +53,54 @@ torch::Tensor RotatedPatches(const torch::Tensor& source, const torch::Tensor& c
       .reshape({batch * k, channels, crop, crop});
 }
 
+// On CPU, sampled patches take the input's memory format: channels-last when acting, so the query
+// streams' batch-1 convolutions stay on oneDNN (in NCHW, LibTorch 1.13 sends those on maps under
+// 20 480 values to im2col + BLAS). CUDA keeps grid_sample's layout.
+torch::Tensor LikeInputOnCpu(const torch::Tensor& patches, const torch::Tensor& input) {
+  return input.is_cuda() ? patches : patches.contiguous(input.suggest_memory_format());
+}
+
 }  // namespace
 
 torch::Tensor Normalize(const torch::Tensor& raw) {
   const torch::Tensor color = (raw.slice(1, 0, 3) / 255.0 - kColorMean) / kColorStd;
   const torch::Tensor height = (raw.slice(1, 3, 6) - kDepthMean) / kDepthStd;
   return torch::cat({color, height}, 1);
+}
+
+torch::Tensor PackedConv::operator()(torch::nn::Conv2d& conv, const torch::Tensor& x, bool relu) {
+  // The ops are looked up once; a LibTorch without them takes the plain path.
+  static const auto prepack = c10::Dispatcher::singleton().findSchema({"mkldnn_prepacked::conv2d_prepack", ""});
+  static const auto run = c10::Dispatcher::singleton().findSchema({"mkldnn_prepacked::conv2d_run", ""});
+  if (!prepack || !run || x.is_cuda() || !c10::InferenceMode::is_enabled() || x.scalar_type() != torch::kFloat ||
+      !x.is_contiguous(torch::MemoryFormat::ChannelsLast)) {
+    torch::Tensor y = conv(x);
+    return relu ? y.relu_() : y;
+  }
+  const torch::Tensor& weight = conv->weight;
+  if (context_.isNone() || x.sizes() != input_sizes_ || weight.data_ptr() != weight_data_ ||
+      weight._version() != weight_version_) {
+    const auto& o = conv->options;
+    const auto pair = [](const torch::ExpandingArray<2>& a) { return std::vector<int64_t>{a->begin(), a->end()}; };
+    std::vector<int64_t> padding = pair(o.kernel_size());  // Conv() above pads by kernel / 2
+    for (int64_t& p : padding) p /= 2;
+    torch::jit::Stack stack{weight,
+                            conv->bias.defined() ? c10::IValue(conv->bias) : c10::IValue(),
+                            pair(o.stride()),
+                            padding,
+                            pair(o.dilation()),
+                            o.groups(),
+                            x.sizes().vec(),
+                            std::string(relu ? "relu" : "none")};
+    prepack->callBoxed(&stack);
+    context_ = std::move(stack.front());
+    input_sizes_ = x.sizes().vec();
+    weight_data_ = weight.data_ptr();
+    weight_version_ = weight._version();
+  }
+  torch::jit::Stack stack{x, context_};
+  run->callBoxed(&stack);
+  return stack.front().toTensor();
 }
 
 ResidualBlockImpl::ResidualBlockImpl(int in_channels, int out_channels, int stride)
@@ -69,10 +113,11 @@ ResidualBlockImpl::ResidualBlockImpl(int in_channels, int out_channels, int stri
 }
 
 torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = torch::relu(reduce(x));
-  y = torch::relu(spatial(y));
-  y = expand(y);
-  return torch::relu(y + (shortcut ? shortcut(x) : x));
+  // In-place ReLUs and residual add: the conv outputs are fresh tensors that nothing else reads
+  // (a convolution's backward needs its input, not its output), so no extra full-size buffers.
+  torch::Tensor y = packed_reduce(reduce, x, /*relu=*/true);
+  y = packed_spatial(spatial, y, /*relu=*/true);
+  return packed_expand(expand, y, /*relu=*/false).add_(shortcut ? packed_shortcut(shortcut, x, false) : x).relu_();
 }
 
 StreamImpl::StreamImpl(const StreamOptions& opts) : options(opts) {
@@ -108,7 +153,7 @@ StreamImpl::Output StreamImpl::forward(const torch::Tensor& x, const torch::Tens
     const torch::Tensor gain = lang_fc[level]->as<torch::nn::Linear>()->forward(lang);
     features = features * gain.unsqueeze(-1).unsqueeze(-1);
   };
-  std::vector<torch::Tensor> skips{torch::relu(stem(x))};
+  std::vector<torch::Tensor> skips{packed_stem(stem, x, /*relu=*/true)};
   for (int s = 0; s < kStages; ++s) skips.push_back(down[s]->as<torch::nn::Sequential>()->forward(skips.back()));
   torch::Tensor y = skips.back();
   fuse_language(y, 0);
@@ -121,7 +166,7 @@ StreamImpl::Output StreamImpl::forward(const torch::Tensor& x, const torch::Tens
                               .align_corners(false));
     y = up[level]->as<ResidualBlock>()->forward(torch::cat({y, skip}, 1));
     if (options.laterals) {
-      y = lateral[level]->as<torch::nn::Conv2d>()->forward(torch::relu(torch::cat({y, laterals[size_t(level)]}, 1)));
+      y = lateral[level]->as<torch::nn::Conv2d>()->forward(torch::cat({y, laterals[size_t(level)]}, 1).relu_());
     }
     fuse_language(y, level + 1);
     out.decoder.push_back(y);
@@ -233,7 +278,7 @@ torch::Tensor ClipPortImpl::PlaceLogits(const torch::Tensor& image, const torch:
 
   torch::Tensor query_features;  // [B * k, C, crop, crop]
   if (config.query_rotation == "crops") {  // CLIPort: the query streams see every rotated crop
-    const torch::Tensor crops = RotatedPatches(padded, centre, crop, k);
+    const torch::Tensor crops = LikeInputOnCpu(RotatedPatches(padded, centre, crop, k), image);
     clock.Lap("place.crops");
     // lang per crop, rotation-major like the crops (expand + reshape: repeat_interleave may wait
     // for the device to size its output, which a CUDA graph cannot record)
@@ -242,7 +287,7 @@ torch::Tensor ClipPortImpl::PlaceLogits(const torch::Tensor& image, const torch:
     clock.Lap("place.query");
   } else {  // one unrotated window, its features rotated (window centre = the pick)
     const int64_t window = config.QueryWindow();
-    const torch::Tensor patch = RotatedPatches(padded, centre, window, 1);
+    const torch::Tensor patch = LikeInputOnCpu(RotatedPatches(padded, centre, window, 1), image);
     clock.Lap("place.crops");
     const torch::Tensor features = query(Normalize(patch), lang).to(torch::kFloat);  // [B, C, window, window]
     clock.Lap("place.query");
@@ -263,10 +308,13 @@ torch::Tensor CrossCorrelate(const torch::Tensor& key, const torch::Tensor& quer
   // the circular correlation never wraps. The 2-D transforms go one axis at a time so that rows
   // known to be zero (the queries' padding) or not wanted (output rows >= rows) skip their 1-D
   // transforms; the result is that of rfft2 / irfft2.
-  const torch::Tensor key_f = torch::fft::fft(torch::fft::rfft(key, pcol, -1), prow, -2);
+  // The spectra are multiplied as conj(conj(K) Q), channel by channel into one accumulator: the
+  // same products as sum_c K conj(Q), without a [B, k, C, ...] temporary or a conjugated copy of Q.
+  const torch::Tensor key_f_conj = torch::fft::fft(torch::fft::rfft(key, pcol, -1), prow, -2).conj().resolve_conj();
   const torch::Tensor query_f = torch::fft::fft(torch::fft::rfft(queries, pcol, -1), prow, -2);
-  const torch::Tensor product = (key_f.unsqueeze(1) * query_f.conj()).sum(2);  // [B, k, prow, pcol / 2 + 1]
-  return torch::fft::irfft(torch::fft::ifft(product, prow, -2).slice(2, 0, rows), pcol, -1).slice(3, 0, cols);
+  torch::Tensor product = key_f_conj.select(1, 0).unsqueeze(1) * query_f.select(2, 0);  // [B, k, prow, pcol / 2 + 1]
+  for (int64_t c = 1; c < key.size(1); ++c) product.addcmul_(key_f_conj.select(1, c).unsqueeze(1), query_f.select(2, c));
+  return torch::fft::irfft(torch::fft::ifft(product.conj(), prow, -2).slice(2, 0, rows), pcol, -1).slice(3, 0, cols);
 }
 
 StageClock::StageClock(StageTimes* sink, bool cuda)

@@ -17,6 +17,23 @@ struct Module;
 
 namespace taskforge::policy::net {
 
+/// CPU inference only: one convolution run by oneDNN with its weights prepacked (reordered once
+/// instead of on every call) and the following ReLU fused, through LibTorch's
+/// `mkldnn_prepacked::conv2d_*` ops. Packs on first use and again whenever the input shape or the
+/// weights change (Adam steps, loading, a memory-format switch).
+class PackedConv {
+ public:
+  /// `conv(x)`, then ReLU if `relu`. Packed when `x` is a channels-last fp32 CPU tensor under
+  /// InferenceMode; otherwise the module's own forward (training, CUDA, NCHW).
+  torch::Tensor operator()(torch::nn::Conv2d& conv, const torch::Tensor& x, bool relu);
+
+ private:
+  c10::IValue context_;  ///< the packed weights (a mkldnn ConvOpContext)
+  std::vector<int64_t> input_sizes_;
+  const void* weight_data_ = nullptr;
+  uint32_t weight_version_ = 0;
+};
+
 /// CLIPort's ConvBlock / IdentityBlock: 1x1 -> 3x3 (stride) -> 1x1 with a residual, no
 /// normalisation (CLIPort trains with batchnorm off). The shortcut is a strided 1x1 conv when the
 /// shape changes.
@@ -24,6 +41,7 @@ struct ResidualBlockImpl : torch::nn::Module {
   ResidualBlockImpl(int in_channels, int out_channels, int stride);
   torch::Tensor forward(const torch::Tensor& x);
   torch::nn::Conv2d reduce{nullptr}, spatial{nullptr}, expand{nullptr}, shortcut{nullptr};
+  PackedConv packed_reduce, packed_spatial, packed_expand, packed_shortcut;
 };
 TORCH_MODULE(ResidualBlock);
 
@@ -50,6 +68,7 @@ struct StreamImpl : torch::nn::Module {
 
   StreamOptions options;
   torch::nn::Conv2d stem{nullptr}, head{nullptr};
+  PackedConv packed_stem;
   torch::nn::ModuleList down, up, lang_fc, lateral;
 };
 TORCH_MODULE(Stream);

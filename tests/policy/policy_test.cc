@@ -132,3 +132,31 @@ TEST_CASE("the same seed gives the same network", "[policy]") {
   other.seed = 2;
   CHECK(Policy::Create(other).Evaluate(batch).total() != a.Evaluate(batch).total());
 }
+
+TEST_CASE("CPU acting with prepacked channels-last convolutions matches the plain NCHW network, also after training", "[policy]") {
+  PolicyConfig packed = SmallConfig();  // channels_last: Act/Predict run oneDNN with packed weights
+  PolicyConfig plain = packed;
+  plain.channels_last = false;  // LibTorch's ordinary NCHW convolutions
+  Policy a = Policy::Create(packed), b = Policy::Create(plain);
+  const Sample s = SyntheticBatch(packed, 1, 31).front();
+  const Batch batch = SyntheticBatch(packed, 2, 32);
+  auto max_difference = [](const Image<float>& x, const Image<float>& y) {
+    float worst = 0, scale = 0;
+    for (size_t i = 0; i < x.data.size(); ++i) {
+      worst = std::max(worst, std::abs(x.data[i] - y.data[i]));
+      scale = std::max(scale, std::abs(y.data[i]));
+    }
+    return worst / (1.0f + scale);
+  };
+  const Logits before = a.Predict(s.color, s.height, s.instruction);
+  const Logits reference = b.Predict(s.color, s.height, s.instruction);
+  CHECK(max_difference(before.pick, reference.pick) < 1e-4f);
+  CHECK(max_difference(before.place, reference.place) < 1e-4f);
+  // Training changes the weights in place; the packed copies must follow.
+  for (int i = 0; i < 3; ++i) CHECK(a.TrainStep(batch).total() == Approx(b.TrainStep(batch).total()).epsilon(1e-4));
+  const Logits after = a.Predict(s.color, s.height, s.instruction);
+  const Logits after_reference = b.Predict(s.color, s.height, s.instruction);
+  CHECK(max_difference(after.place, before.place) > 1e-3f);
+  CHECK(max_difference(after.pick, after_reference.pick) < 1e-4f);
+  CHECK(max_difference(after.place, after_reference.place) < 1e-4f);
+}
