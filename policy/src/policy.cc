@@ -218,13 +218,10 @@ struct Policy::Impl {
                     " (", p[0], ", ", p[1], ") is outside the ", config.bounds.rows(), "x", config.bounds.cols(), " grid");
   }
 
-  // Raw network input [N, 6, H, W]: RGB 0..255, then the height [m] three times (CLIPort's layout).
-  // Channels-last on CUDA, and on CPU for inference (`acting`): there it steers batch-1 convolutions
+  // Raw network input [N, 6, H, W]: RGB 0..255, then the height [m] three times (CLIPort's layout),
+  // built on the host by HostInput and moved by ToDevice. Channels-last on CUDA, and on CPU for inference (`acting`): there it steers batch-1 convolutions
   // onto oneDNN (~30% faster Act); CPU training stays NCHW, since LibTorch 1.13's channels-last
   // convolution backward on CPU corrupted the heap at width 8.
-  torch::Tensor Input(const std::vector<std::pair<const ColorImage*, const HeightImage*>>& views, bool acting) const {
-    return ToDevice(HostInput(views), acting);
-  }
   torch::Tensor ToDevice(const torch::Tensor& host_input, bool acting) const {
     torch::Tensor input = host_input.to(device);
     if (config.channels_last && (cuda() || acting)) input = input.contiguous(torch::MemoryFormat::ChannelsLast);
@@ -361,16 +358,48 @@ struct Policy::Impl {
     return train_graph->losses;
   }
 
-  // Greedy pick and place on the device: [2] int64, the pick's flat pixel index (row * cols + col)
-  // and the place's flat index over [rotation, row, col] for crops around that pick.
-  torch::Tensor ActOn(const torch::Tensor& input, const torch::Tensor& lang) {
+  // Both heads for one observation on the device, greedily: the pick logits [1, rows * cols], the
+  // place logits [1, rotations, rows, cols] for crops around the pick's argmax, and `best` [2] int64:
+  // the pick's flat pixel index (row * cols + col) and the place's flat index over
+  // [rotation, row, col]. Nothing waits for the device.
+  struct Greedy {
+    torch::Tensor pick_logits, place_logits, best;
+  };
+  Greedy Heads(const torch::Tensor& input, const torch::Tensor& lang) {
     const int64_t cols = config.bounds.cols();
     AutocastScope autocast(cuda() && config.bf16);
-    const torch::Tensor pick_best = model->PickLogits(input, lang).argmax(1);  // [1]
+    Greedy out;
+    out.pick_logits = model->PickLogits(input, lang).to(torch::kFloat);
+    const torch::Tensor pick_best = out.pick_logits.argmax(1);  // [1]
     const torch::Tensor pick = torch::stack({torch::div(pick_best, cols, "floor"), torch::remainder(pick_best, cols)}, 1)
                                    .to(torch::kFloat);  // [1, 2] (row, col)
-    const torch::Tensor place_best = model->PlaceLogits(input, pick, lang).flatten(1).argmax(1);  // [1]
-    return torch::cat({pick_best, place_best});
+    out.place_logits = model->PlaceLogits(input, pick, lang).to(torch::kFloat);
+    out.best = torch::cat({pick_best, out.place_logits.flatten(1).argmax(1)});
+    return out;
+  }
+
+  // Act's and Predict's start: checks, eval mode, weight layout; then (the caller holding
+  // InferenceMode) the host input and token ids (undefined with a TorchScript encoder).
+  void BeginActing(const ColorImage& color, const HeightImage& height) {
+    CheckImages(color, height, "policy input");
+    model->eval();
+    SetCpuWeightFormat(/*acting=*/true);  // before InferenceMode: the parameters stay normal tensors
+  }
+  std::pair<torch::Tensor, torch::Tensor> ActingInputs(const ColorImage& color, const HeightImage& height,
+                                                       const std::string& instruction) const {
+    return {HostInput({{&color, &height}}),
+            model->language->tokenized() ? model->language->Tokenize({instruction}) : torch::Tensor()};
+  }
+
+  // The eager path's input and sentence embedding on the device.
+  std::pair<torch::Tensor, torch::Tensor> EagerInputs(const torch::Tensor& host_input, const torch::Tensor& ids,
+                                                      const std::string& instruction) {
+    net::StageClock clock(stage_times, cuda());
+    const torch::Tensor input = ToDevice(host_input, /*acting=*/true);
+    clock.Lap("input");
+    const torch::Tensor lang = Language(ids.defined() ? ids.to(device) : ids, {instruction});
+    clock.Lap("language");
+    return {input, lang};
   }
 
   // Act's device work for one observation (under InferenceMode): replayed from a graph when it can.
@@ -382,7 +411,8 @@ struct Policy::Impl {
         g->ids = ids.to(device);
         g->best = torch::zeros({2}, torch::TensorOptions(device).dtype(torch::kLong));
         try {
-          g->graph.Capture([this, g = g.get()] { g->best.copy_(ActOn(g->input, Language(g->ids, {}))); }, kGraphWarmup);
+          g->graph.Capture([this, g = g.get()] { g->best.copy_(Heads(g->input, Language(g->ids, {})).best); },
+                           kGraphWarmup);
           act_graph = std::move(g);
         } catch (const Error& e) {
           GiveUpGraphs(e);
@@ -395,50 +425,22 @@ struct Policy::Impl {
         return act_graph->best;
       }
     }
-    net::StageClock clock(stage_times, cuda());
-    const torch::Tensor input = ToDevice(host_input, /*acting=*/true);
-    clock.Lap("input");
-    const torch::Tensor lang = Language(ids.defined() ? ids.to(device) : ids, {instruction});
-    clock.Lap("language");
-    return ActOn(input, lang);
-  }
-
-  // Greedy forward pass for one observation (under InferenceMode, tensors on the device).
-  struct Greedy {
-    Pixel pick_pixel{};
-    torch::Tensor pick_logits;   // [1, rows * cols]
-    torch::Tensor place_logits;  // [rotations, rows, cols], crops around pick_pixel
-  };
-  Greedy Forward(const ColorImage& color, const HeightImage& height,
-                                          const std::string& instruction) {
-    CheckImages(color, height, "policy input");
-    SetCpuWeightFormat(/*acting=*/true);  // before InferenceMode: the parameters stay normal tensors
-    c10::InferenceMode inference;
-    model->eval();
-    net::StageClock clock(stage_times, cuda());
-    const int cols = config.bounds.cols();
-    const torch::Tensor input = Input({{&color, &height}}, /*acting=*/true);
-    clock.Lap("input");
-    const torch::Tensor lang = model->language(std::vector<std::string>{instruction});  // fp32, see Losses
-    clock.Lap("language");
-    AutocastScope autocast(cuda() && config.bf16);
-    Greedy out;
-    out.pick_logits = model->PickLogits(input, lang).to(torch::kFloat);
-    const int64_t best = out.pick_logits.argmax(1).item<int64_t>();
-    out.pick_pixel = {int(best / cols), int(best % cols)};
-    const torch::Tensor pick = torch::tensor({float(out.pick_pixel[0]), float(out.pick_pixel[1])}).view({1, 2}).to(device);
-    out.place_logits = model->PlaceLogits(input, pick, lang)[0].to(torch::kFloat);
-    return out;
+    const auto [input, lang] = EagerInputs(host_input, ids, instruction);
+    return Heads(input, lang).best;
   }
 
   Logits Predict(const ColorImage& color, const HeightImage& height, const std::string& instruction) {
     const int rows = config.bounds.rows(), cols = config.bounds.cols();
-    const Greedy g = Forward(color, height, instruction);
+    BeginActing(color, height);
     c10::InferenceMode inference;
-    const torch::Tensor place_cpu = g.place_logits.permute({1, 2, 0}).contiguous().cpu();
+    const auto [host_input, ids] = ActingInputs(color, height, instruction);
+    const auto [input, lang] = EagerInputs(host_input, ids, instruction);
+    const Greedy g = Heads(input, lang);
+    const torch::Tensor place_cpu = g.place_logits[0].permute({1, 2, 0}).contiguous().cpu();
     const torch::Tensor pick_cpu = g.pick_logits.view({rows, cols}).contiguous().cpu();
+    const int64_t pick_index = g.best[0].item<int64_t>();
     Logits out;
-    out.pick_pixel = g.pick_pixel;
+    out.pick_pixel = {int(pick_index / cols), int(pick_index % cols)};
     out.pick = Image<float>(rows, cols, 1);
     out.place = Image<float>(rows, cols, config.rotations);
     std::copy_n(pick_cpu.data_ptr<float>(), out.pick.data.size(), out.pick.data.begin());
@@ -517,13 +519,9 @@ void Policy::Save(const std::filesystem::path& checkpoint) const {
 
 Action Policy::Act(const ColorImage& color, const HeightImage& height, const std::string& instruction) {
   Impl& m = *impl_;
-  m.CheckImages(color, height, "policy input");
-  m.SetCpuWeightFormat(/*acting=*/true);  // before InferenceMode: the parameters stay normal tensors
+  m.BeginActing(color, height);
   c10::InferenceMode inference;
-  m.model->eval();
-  const torch::Tensor host_input = m.HostInput({{&color, &height}});
-  const torch::Tensor ids =
-      m.model->language->tokenized() ? m.model->language->Tokenize({instruction}) : torch::Tensor();
+  const auto [host_input, ids] = m.ActingInputs(color, height, instruction);
   const torch::Tensor best = m.ActIndices(host_input, ids, instruction).cpu();  // waits for the device
   net::StageClock clock(m.stage_times, m.cuda());
   const int64_t pick_index = best[0].item<int64_t>(), place_index = best[1].item<int64_t>();
