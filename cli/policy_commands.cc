@@ -257,7 +257,7 @@ void AddPolicyCommands(CLI::App& app, const GlobalOptions& global, CLI::App& ben
                               {"first_loss", r.first_loss},
                               {"last_loss", r.last_loss},
                               {"query_rotation", r.query_rotation},
-                              {"cuda_graphs", config->policy.cuda_graphs},
+                              {"cuda_graphs", r.cuda_graphs},
                               {"act_stages_ms", r.act_stages_ms},
                               {"train_stages_ms", r.train_stages_ms}};
     if (global.json) {

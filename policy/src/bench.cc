@@ -57,6 +57,7 @@ PolicyBenchResult BenchmarkPolicy(const PolicyBenchConfig& config) {
   policy.TimeStages(&result.train_stages_ms);
   for (int i = 0; i < std::min(3, config.train_steps); ++i) policy.TrainStep(batch);
   policy.TimeStages(nullptr);
+  result.cuda_graphs = policy.replays_cuda_graphs();
   for (auto& [stage, total] : result.act_stages_ms) total /= profiled;
   for (auto& [stage, total] : result.train_stages_ms) total /= std::min(3, config.train_steps);
   return result;

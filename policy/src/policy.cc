@@ -584,6 +584,8 @@ int64_t Policy::parameter_count() const {
   return n;
 }
 
+bool Policy::replays_cuda_graphs() const { return impl_->UseGraphs(); }
+
 std::string Policy::device_description() const {
   if (!impl_->cuda()) return "cpu, " + std::to_string(torch::get_num_threads()) + " threads, LibTorch " + TORCH_VERSION;
   return std::string("cuda") + (impl_->config.bf16 ? ", bf16 autocast" : ", fp32") +

@@ -117,6 +117,9 @@ class Policy {
   int64_t step() const;                 ///< Adam steps taken so far
   int64_t parameter_count() const;      ///< trainable parameters
   std::string device_description() const;
+  /// Training steps and Act replay recorded CUDA graphs: false on the CPU, with
+  /// `PolicyConfig::cuda_graphs` off, without graph support in the build, or after a capture failed.
+  bool replays_cuda_graphs() const;
 
  private:
   struct Impl;
@@ -147,6 +150,7 @@ struct PolicyBenchResult {
   /// The profiled Act calls (eager: stage laps can't be recorded in a CUDA graph) chose the same
   /// pick, place and rotation as the timed ones (replayed from a graph on CUDA).
   bool profiled_act_agrees = true;
+  bool cuda_graphs = false;    ///< the timed calls replayed CUDA graphs (see Policy::replays_cuda_graphs)
   StageTimes act_stages_ms;    ///< mean per Act call, from untimed extra calls (profiling overhead stays out of the figures above)
   StageTimes train_stages_ms;  ///< mean per training step, likewise
 };
