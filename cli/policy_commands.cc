@@ -241,6 +241,8 @@ void AddPolicyCommands(CLI::App& app, const GlobalOptions& global, CLI::App& ben
                "CUDA: keep NCHW convolutions");
   cmd.add_flag("--no-cuda-graphs", [config](int64_t) { config->policy.cuda_graphs = false; },
                "CUDA: launch every kernel eagerly instead of replaying recorded graphs");
+  cmd.add_flag("--no-cpu-lanes", [config](int64_t) { config->policy.cpu_lanes = false; },
+               "CPU: split every operator of an act over the threads instead of running streams side by side");
   cmd.callback([&global, config] {
     const policy::PolicyBenchResult r = policy::BenchmarkPolicy(*config);
     const nlohmann::json j = {{"device", r.device},
@@ -258,6 +260,7 @@ void AddPolicyCommands(CLI::App& app, const GlobalOptions& global, CLI::App& ben
                               {"last_loss", r.last_loss},
                               {"query_rotation", r.query_rotation},
                               {"cuda_graphs", r.cuda_graphs},
+                              {"cpu_lanes", r.cpu_lanes},
                               {"act_stages_ms", r.act_stages_ms},
                               {"train_stages_ms", r.train_stages_ms}};
     if (global.json) {

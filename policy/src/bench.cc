@@ -58,6 +58,7 @@ PolicyBenchResult BenchmarkPolicy(const PolicyBenchConfig& config) {
   for (int i = 0; i < std::min(3, config.train_steps); ++i) policy.TrainStep(batch);
   policy.TimeStages(nullptr);
   result.cuda_graphs = policy.replays_cuda_graphs();
+  result.cpu_lanes = policy.acts_in_cpu_lanes();
   for (auto& [stage, total] : result.act_stages_ms) total /= profiled;
   for (auto& [stage, total] : result.train_stages_ms) total /= std::min(3, config.train_steps);
   return result;

@@ -267,15 +267,29 @@ torch::Tensor ClipPortImpl::PickLogits(const torch::Tensor& image, const torch::
 
 torch::Tensor ClipPortImpl::PlaceLogits(const torch::Tensor& image, const torch::Tensor& pick,
                                         const torch::Tensor& lang) {
+  const torch::Tensor key_features = KeyFeatures(image, lang);
+  const torch::Tensor query_features = QueryFeatures(image, pick, lang);
   StageClock clock(stage_times, image.is_cuda());
-  const int64_t batch = image.size(0), rows = image.size(2), cols = image.size(3);
-  const int64_t crop = config.crop, half = crop / 2, k = config.rotations;
-  const torch::Tensor padded = F::pad(image, F::PadFuncOptions({half, half, half, half}));  // raw zeros = empty cells
-  const torch::Tensor centre = pick + double(half);  // the pick in padded pixels
-  clock.Lap("place.crops");
-  const torch::Tensor key_features = key(Normalize(padded), lang).to(torch::kFloat);  // [B, C, prow, pcol]
-  clock.Lap("place.key");
+  const torch::Tensor logits = CrossCorrelate(key_features, query_features, image.size(2), image.size(3));
+  clock.Lap("place.correlate");
+  return logits;
+}
 
+torch::Tensor ClipPortImpl::KeyFeatures(const torch::Tensor& image, const torch::Tensor& lang) {
+  StageClock clock(stage_times, image.is_cuda());
+  const int64_t half = config.crop / 2;
+  const torch::Tensor padded = F::pad(image, F::PadFuncOptions({half, half, half, half}));  // raw zeros = empty cells
+  const torch::Tensor features = key(Normalize(padded), lang).to(torch::kFloat);
+  clock.Lap("place.key");
+  return features;
+}
+
+torch::Tensor ClipPortImpl::QueryFeatures(const torch::Tensor& image, const torch::Tensor& pick,
+                                          const torch::Tensor& lang) {
+  StageClock clock(stage_times, image.is_cuda());
+  const int64_t batch = image.size(0), crop = config.crop, half = crop / 2, k = config.rotations;
+  const torch::Tensor padded = F::pad(image, F::PadFuncOptions({half, half, half, half}));
+  const torch::Tensor centre = pick + double(half);  // the pick in padded pixels
   torch::Tensor query_features;  // [B * k, C, crop, crop]
   if (config.query_rotation == "crops") {  // CLIPort: the query streams see every rotated crop
     const torch::Tensor crops = LikeInputOnCpu(RotatedPatches(padded, centre, crop, k), image);
@@ -294,27 +308,70 @@ torch::Tensor ClipPortImpl::PlaceLogits(const torch::Tensor& image, const torch:
     query_features = RotatedPatches(features, torch::full({batch, 2}, double(window / 2), centre.options()), crop, k);
     clock.Lap("place.rotate");
   }
+  return query_features.view({batch, k, -1, crop, crop});
+}
 
-  const torch::Tensor logits =
-      CrossCorrelate(key_features, query_features.view({batch, k, -1, crop, crop}), rows, cols);
-  clock.Lap("place.correlate");
-  return logits;
+namespace {
+
+// By FFT over [prow, pcol]: the size bound on CrossCorrelate means y + i < prow for every output
+// row y, so the circular correlation never wraps. The 2-D transforms go one axis at a time so that
+// rows known to be zero (the queries' padding) or not wanted (output rows >= rows) skip their 1-D
+// transforms; the result is that of rfft2 / irfft2.
+torch::Tensor QuerySpectra(const torch::Tensor& queries, int64_t prow, int64_t pcol) {
+  return torch::fft::fft(torch::fft::rfft(queries, pcol, -1), prow, -2);
+}
+
+torch::Tensor KeySpectrumConj(const torch::Tensor& key) {
+  return torch::fft::fft(torch::fft::rfft(key, key.size(3), -1), key.size(2), -2).conj().resolve_conj();
+}
+
+torch::Tensor CorrelateSpectra(const torch::Tensor& key_f_conj, const torch::Tensor& query_f, int64_t pcol,
+                               int64_t rows, int64_t cols) {
+  // The spectra are multiplied as conj(conj(K) Q), channel by channel into one accumulator: the
+  // same products as sum_c K conj(Q), without a [B, k, C, ...] temporary or a conjugated copy of Q.
+  const int64_t prow = key_f_conj.size(2);
+  torch::Tensor product = key_f_conj.select(1, 0).unsqueeze(1) * query_f.select(2, 0);  // [B, k, prow, pcol / 2 + 1]
+  for (int64_t c = 1; c < key_f_conj.size(1); ++c) {
+    product.addcmul_(key_f_conj.select(1, c).unsqueeze(1), query_f.select(2, c));
+  }
+  return torch::fft::irfft(torch::fft::ifft(product.conj(), prow, -2).slice(2, 0, rows), pcol, -1).slice(3, 0, cols);
+}
+
+}  // namespace
+
+Greedy GreedyHeads(ClipPortImpl& model, const torch::Tensor& input, const torch::Tensor& lang, TwoLanes* lanes) {
+  const int64_t rows = input.size(2), cols = input.size(3);
+  Greedy out;
+  torch::Tensor pick_best, pick;
+  const auto pick_head = [&] {
+    out.pick_logits = model.PickLogits(input, lang).to(torch::kFloat);
+    pick_best = out.pick_logits.argmax(1);  // [1]
+    pick = torch::stack({torch::div(pick_best, cols, "floor"), torch::remainder(pick_best, cols)}, 1)
+               .to(torch::kFloat);  // [1, 2] (row, col)
+  };
+  if (lanes == nullptr) {
+    pick_head();
+    out.place_logits = model.PlaceLogits(input, pick, lang).to(torch::kFloat);
+  } else {
+    // The key stream needs no pick: it runs (with its spectrum) beside the pick stream, the query
+    // and the queries' spectra; then each lane finishes the correlation for half of the rotations.
+    const int64_t half_crop = model.config.crop / 2, prow = rows + 2 * half_crop, pcol = cols + 2 * half_crop;
+    torch::Tensor key_f_conj, query_f, first, second;
+    lanes->Run([&] { pick_head(), query_f = QuerySpectra(model.QueryFeatures(input, pick, lang), prow, pcol); },
+               [&] { key_f_conj = KeySpectrumConj(model.KeyFeatures(input, lang)); });
+    const int64_t half = query_f.size(1) / 2;
+    lanes->Run([&] { first = CorrelateSpectra(key_f_conj, query_f.slice(1, 0, half), pcol, rows, cols); },
+               [&] { second = CorrelateSpectra(key_f_conj, query_f.slice(1, half), pcol, rows, cols); });
+    out.place_logits = torch::cat({first, second}, 1);
+  }
+  out.best = torch::cat({pick_best, out.place_logits.flatten(1).argmax(1)});
+  return out;
 }
 
 torch::Tensor CrossCorrelate(const torch::Tensor& key, const torch::Tensor& queries, int64_t rows, int64_t cols) {
-  const int64_t prow = key.size(2), pcol = key.size(3), crop_rows = queries.size(3), crop_cols = queries.size(4);
-  TF_DEMAND(rows + crop_rows - 1 <= prow && cols + crop_cols - 1 <= pcol);
-  // By FFT over [prow, pcol]: the size bound above means y + i < prow for every output row y, so
-  // the circular correlation never wraps. The 2-D transforms go one axis at a time so that rows
-  // known to be zero (the queries' padding) or not wanted (output rows >= rows) skip their 1-D
-  // transforms; the result is that of rfft2 / irfft2.
-  // The spectra are multiplied as conj(conj(K) Q), channel by channel into one accumulator: the
-  // same products as sum_c K conj(Q), without a [B, k, C, ...] temporary or a conjugated copy of Q.
-  const torch::Tensor key_f_conj = torch::fft::fft(torch::fft::rfft(key, pcol, -1), prow, -2).conj().resolve_conj();
-  const torch::Tensor query_f = torch::fft::fft(torch::fft::rfft(queries, pcol, -1), prow, -2);
-  torch::Tensor product = key_f_conj.select(1, 0).unsqueeze(1) * query_f.select(2, 0);  // [B, k, prow, pcol / 2 + 1]
-  for (int64_t c = 1; c < key.size(1); ++c) product.addcmul_(key_f_conj.select(1, c).unsqueeze(1), query_f.select(2, c));
-  return torch::fft::irfft(torch::fft::ifft(product.conj(), prow, -2).slice(2, 0, rows), pcol, -1).slice(3, 0, cols);
+  const int64_t prow = key.size(2), pcol = key.size(3);
+  TF_DEMAND(rows + queries.size(3) - 1 <= prow && cols + queries.size(4) - 1 <= pcol);
+  return CorrelateSpectra(KeySpectrumConj(key), QuerySpectra(queries, prow, pcol), pcol, rows, cols);
 }
 
 StageClock::StageClock(StageTimes* sink, bool cuda)

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "taskforge/policy/policy.h"
+#include "two_lanes.h"
 
 namespace torch::jit {
 struct Module;
@@ -122,8 +123,12 @@ struct ClipPortImpl : torch::nn::Module {
   explicit ClipPortImpl(const PolicyConfig& config);
   /// `image` raw [B, 6, H, W]: RGB in 0..255 then height [m] three times. Returns [B, H*W].
   torch::Tensor PickLogits(const torch::Tensor& image, const torch::Tensor& lang);
-  /// `pick` [B, 2] float (row, col). Returns [B, rotations, H, W].
+  /// `pick` [B, 2] float (row, col). Returns [B, rotations, H, W]: CrossCorrelate of the two below.
   torch::Tensor PlaceLogits(const torch::Tensor& image, const torch::Tensor& pick, const torch::Tensor& lang);
+  /// The transport's key features over the padded image: [B, C, H + crop, W + crop] float.
+  torch::Tensor KeyFeatures(const torch::Tensor& image, const torch::Tensor& lang);
+  /// The query features around `pick`, one crop per rotation: [B, rotations, C, crop, crop] float.
+  torch::Tensor QueryFeatures(const torch::Tensor& image, const torch::Tensor& pick, const torch::Tensor& lang);
 
   PolicyConfig config;  ///< query_rotation resolved ("crops" or "features")
   LanguageEncoder language{nullptr};
@@ -131,6 +136,18 @@ struct ClipPortImpl : torch::nn::Module {
   StageTimes* stage_times = nullptr;  ///< profiling sink (Policy::TimeStages)
 };
 TORCH_MODULE(ClipPort);
+
+/// Both heads for one observation, greedily: the pick logits [1, H * W], the place logits
+/// [1, rotations, H, W] for crops around the pick's argmax, and `best` [2] int64: the pick's flat
+/// pixel index (row * W + col) and the place's flat index over [rotation, row, col]. Nothing
+/// waits for the device.
+struct Greedy {
+  torch::Tensor pick_logits, place_logits, best;
+};
+/// With `lanes` (CPU acting) the key stream runs beside the pick and query streams and the
+/// correlation's rotations are split between the two lanes; the results are those of the
+/// sequential path (nullptr), which CUDA and profiling use.
+Greedy GreedyHeads(ClipPortImpl& model, const torch::Tensor& input, const torch::Tensor& lang, TwoLanes* lanes);
 
 /// out[b, r, y, x] = sum_{c,i,j} key[b, c, y + i, x + j] * queries[b, r, c, i, j] for y < rows,
 /// x < cols (a VALID conv2d of the key with each query as kernel). key [B, C, H, W], queries

@@ -9,6 +9,7 @@
 #include <malloc.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <iostream>
 #include <limits>
 #include <numbers>
@@ -23,6 +24,14 @@ namespace taskforge::policy {
 namespace {
 
 constexpr int kCheckpointVersion = 1;
+
+// OMP_WAIT_POLICY=ACTIVE: idle OpenMP threads spin instead of sleeping. Splitting each operator
+// over the threads then costs no wake-ups, and a spinning thread would take a core from the second
+// lane, so PolicyConfig::cpu_lanes is ignored.
+bool OpenMpThreadsSpin() {
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  return policy != nullptr && (std::string(policy) == "ACTIVE" || std::string(policy) == "active");
+}
 
 nlohmann::json ConfigToJson(const PolicyConfig& c) {
   const WorkspaceBounds& b = c.bounds;
@@ -152,6 +161,7 @@ struct Policy::Impl {
   std::unique_ptr<TrainGraph> train_graph;
   std::unique_ptr<ActGraph> act_graph;
   bool graphs_failed = false;  // a capture failed once: stay eager
+  std::unique_ptr<TwoLanes> cpu_lanes;  // CPU acting on two threads (PolicyConfig::cpu_lanes)
   static constexpr int kGraphWarmup = 3;  // eager calls before a capture (PyTorch's recipe)
 
   explicit Impl(const PolicyConfig& c) : config(c) {
@@ -159,7 +169,9 @@ struct Policy::Impl {
     if (config.query_rotation == "auto") config.query_rotation = config.device == "cpu" ? "features" : "crops";
     if (config.device == "cpu") {
       KeepFreedTensorMemory();
-      torch::set_num_threads(config.threads > 0 ? config.threads : int(std::max(1u, std::thread::hardware_concurrency())));
+      const int threads = config.threads > 0 ? config.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+      torch::set_num_threads(threads);
+      if (config.cpu_lanes && threads >= 2 && !OpenMpThreadsSpin()) cpu_lanes = std::make_unique<TwoLanes>();
     } else {
       device = torch::Device(torch::kCUDA);
     }
@@ -358,24 +370,10 @@ struct Policy::Impl {
     return train_graph->losses;
   }
 
-  // Both heads for one observation on the device, greedily: the pick logits [1, rows * cols], the
-  // place logits [1, rotations, rows, cols] for crops around the pick's argmax, and `best` [2] int64:
-  // the pick's flat pixel index (row * cols + col) and the place's flat index over
-  // [rotation, row, col]. Nothing waits for the device.
-  struct Greedy {
-    torch::Tensor pick_logits, place_logits, best;
-  };
-  Greedy Heads(const torch::Tensor& input, const torch::Tensor& lang) {
-    const int64_t cols = config.bounds.cols();
+  // Both heads, greedily (net::GreedyHeads); on the CPU in two lanes unless stages are timed.
+  net::Greedy Heads(const torch::Tensor& input, const torch::Tensor& lang) {
     AutocastScope autocast(cuda() && config.bf16);
-    Greedy out;
-    out.pick_logits = model->PickLogits(input, lang).to(torch::kFloat);
-    const torch::Tensor pick_best = out.pick_logits.argmax(1);  // [1]
-    const torch::Tensor pick = torch::stack({torch::div(pick_best, cols, "floor"), torch::remainder(pick_best, cols)}, 1)
-                                   .to(torch::kFloat);  // [1, 2] (row, col)
-    out.place_logits = model->PlaceLogits(input, pick, lang).to(torch::kFloat);
-    out.best = torch::cat({pick_best, out.place_logits.flatten(1).argmax(1)});
-    return out;
+    return net::GreedyHeads(*model, input, lang, cpu_lanes && stage_times == nullptr ? cpu_lanes.get() : nullptr);
   }
 
   // Act's and Predict's start: checks, eval mode, weight layout; then (the caller holding
@@ -435,7 +433,7 @@ struct Policy::Impl {
     c10::InferenceMode inference;
     const auto [host_input, ids] = ActingInputs(color, height, instruction);
     const auto [input, lang] = EagerInputs(host_input, ids, instruction);
-    const Greedy g = Heads(input, lang);
+    const net::Greedy g = Heads(input, lang);
     const torch::Tensor place_cpu = g.place_logits[0].permute({1, 2, 0}).contiguous().cpu();
     const torch::Tensor pick_cpu = g.pick_logits.view({rows, cols}).contiguous().cpu();
     const int64_t pick_index = g.best[0].item<int64_t>();
@@ -585,6 +583,7 @@ int64_t Policy::parameter_count() const {
 }
 
 bool Policy::replays_cuda_graphs() const { return impl_->UseGraphs(); }
+bool Policy::acts_in_cpu_lanes() const { return impl_->cpu_lanes != nullptr; }
 
 std::string Policy::device_description() const {
   if (!impl_->cuda()) return "cpu, " + std::to_string(torch::get_num_threads()) + " threads, LibTorch " + TORCH_VERSION;

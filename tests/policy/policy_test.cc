@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
+#include <string>
 #include <filesystem>
 #include <fstream>
 
@@ -39,6 +41,17 @@ Batch SyntheticBatch(const PolicyConfig& c, int n, uint64_t seed) {
 
 std::filesystem::path TempPath(const std::string& name) {
   return std::filesystem::temp_directory_path() / ("taskforge_policy_test_" + std::to_string(::getpid()) + "_" + name);
+}
+
+// The largest difference between two logit images, relative to y's largest magnitude (+1).
+float max_difference(const Image<float>& x, const Image<float>& y) {
+  REQUIRE(x.data.size() == y.data.size());
+  float worst = 0, scale = 0;
+  for (size_t i = 0; i < x.data.size(); ++i) {
+    worst = std::max(worst, std::abs(x.data[i] - y.data[i]));
+    scale = std::max(scale, std::abs(y.data[i]));
+  }
+  return worst / (1.0f + scale);
 }
 
 }  // namespace
@@ -140,14 +153,6 @@ TEST_CASE("CPU acting with prepacked channels-last convolutions matches the plai
   Policy a = Policy::Create(packed), b = Policy::Create(plain);
   const Sample s = SyntheticBatch(packed, 1, 31).front();
   const Batch batch = SyntheticBatch(packed, 2, 32);
-  auto max_difference = [](const Image<float>& x, const Image<float>& y) {
-    float worst = 0, scale = 0;
-    for (size_t i = 0; i < x.data.size(); ++i) {
-      worst = std::max(worst, std::abs(x.data[i] - y.data[i]));
-      scale = std::max(scale, std::abs(y.data[i]));
-    }
-    return worst / (1.0f + scale);
-  };
   const Logits before = a.Predict(s.color, s.height, s.instruction);
   const Logits reference = b.Predict(s.color, s.height, s.instruction);
   CHECK(max_difference(before.pick, reference.pick) < 1e-4f);
@@ -159,4 +164,35 @@ TEST_CASE("CPU acting with prepacked channels-last convolutions matches the plai
   CHECK(max_difference(after.place, before.place) > 1e-3f);
   CHECK(max_difference(after.pick, after_reference.pick) < 1e-4f);
   CHECK(max_difference(after.place, after_reference.place) < 1e-4f);
+}
+
+TEST_CASE("CPU acting in two lanes gives the logits and actions of the sequential path", "[policy]") {
+  PolicyConfig lanes = SmallConfig();
+  lanes.threads = 2;  // the pick and key streams side by side, then half the rotations each
+  PolicyConfig sequential = lanes;
+  sequential.cpu_lanes = false;
+  // Policies read OMP_WAIT_POLICY when they are made: spinning OpenMP threads turn the lanes off.
+  const char* outer = std::getenv("OMP_WAIT_POLICY");
+  const std::string saved = outer ? outer : "";
+  ::setenv("OMP_WAIT_POLICY", "ACTIVE", 1);
+  CHECK_FALSE(Policy::Create(lanes).acts_in_cpu_lanes());
+  ::unsetenv("OMP_WAIT_POLICY");
+  Policy a = Policy::Create(lanes), b = Policy::Create(sequential);
+  if (outer) ::setenv("OMP_WAIT_POLICY", saved.c_str(), 1);
+  REQUIRE(a.acts_in_cpu_lanes());
+  REQUIRE_FALSE(b.acts_in_cpu_lanes());
+  const Batch batch = SyntheticBatch(lanes, 2, 41);
+  for (int round = 0; round < 2; ++round) {  // the lanes are reused, also after a training step
+    for (const Sample& s : SyntheticBatch(lanes, 2, 42 + round)) {
+      const Logits x = a.Predict(s.color, s.height, s.instruction);
+      const Logits y = b.Predict(s.color, s.height, s.instruction);
+      CHECK(max_difference(x.pick, y.pick) < 1e-4f);
+      CHECK(max_difference(x.place, y.place) < 1e-4f);
+      const Action p = a.Act(s.color, s.height, s.instruction), q = b.Act(s.color, s.height, s.instruction);
+      CHECK(p.pick == q.pick);
+      CHECK(p.place == q.place);
+      CHECK(p.rotation_bin == q.rotation_bin);
+    }
+    CHECK(a.TrainStep(batch).total() == Approx(b.TrainStep(batch).total()).epsilon(1e-4));
+  }
 }

@@ -50,6 +50,13 @@ struct PolicyConfig {
   /// built with TASKFORGE_CUDA_GRAPHS and the built-in language encoder; otherwise eager). The
   /// first call of each captures: 3 eager warm-up calls (undone for training) and the recording.
   bool cuda_graphs = true;
+  /// CPU only, with threads >= 2: Act and Predict run the pick and the key stream side by side on
+  /// two threads of one intra-op thread each, then split the correlation's rotations between them,
+  /// instead of splitting every operator over the threads (same results, less waiting on a 2-core
+  /// machine). Ignored under OMP_WAIT_POLICY=ACTIVE (spinning OpenMP threads make the per-operator
+  /// split cheap and would take the second lane's core). Not stored in checkpoints: a property of
+  /// the machine, not of the model.
+  bool cpu_lanes = true;
   uint64_t seed = 0;            ///< weight initialisation
 
   /// Side of the unrotated query window in "features" mode [px]: ceil(crop·√2) rounded up to the
@@ -120,6 +127,8 @@ class Policy {
   /// Training steps and Act replay recorded CUDA graphs: false on the CPU, with
   /// `PolicyConfig::cuda_graphs` off, without graph support in the build, or after a capture failed.
   bool replays_cuda_graphs() const;
+  /// Act and Predict run in two CPU lanes (PolicyConfig::cpu_lanes, in effect).
+  bool acts_in_cpu_lanes() const;
 
  private:
   struct Impl;
@@ -151,6 +160,7 @@ struct PolicyBenchResult {
   /// pick, place and rotation as the timed ones (replayed from a graph on CUDA).
   bool profiled_act_agrees = true;
   bool cuda_graphs = false;    ///< the timed calls replayed CUDA graphs (see Policy::replays_cuda_graphs)
+  bool cpu_lanes = false;      ///< the timed calls ran in two CPU lanes (see PolicyConfig::cpu_lanes)
   StageTimes act_stages_ms;    ///< mean per Act call, from untimed extra calls (profiling overhead stays out of the figures above)
   StageTimes train_stages_ms;  ///< mean per training step, likewise
 };
