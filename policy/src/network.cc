@@ -357,8 +357,12 @@ Greedy GreedyHeads(ClipPortImpl& model, const torch::Tensor& input, const torch:
     // and the queries' spectra; then each lane finishes the correlation for half of the rotations.
     const int64_t half_crop = model.config.crop / 2, prow = rows + 2 * half_crop, pcol = cols + 2 * half_crop;
     torch::Tensor key_f_conj, query_f, first, second;
-    lanes->Run([&] { pick_head(), query_f = QuerySpectra(model.QueryFeatures(input, pick, lang), prow, pcol); },
-               [&] { key_f_conj = KeySpectrumConj(model.KeyFeatures(input, lang)); });
+    lanes->Run(
+        [&] {
+          pick_head();
+          query_f = QuerySpectra(model.QueryFeatures(input, pick, lang), prow, pcol);
+        },
+        [&] { key_f_conj = KeySpectrumConj(model.KeyFeatures(input, lang)); });
     const int64_t half = query_f.size(1) / 2;
     lanes->Run([&] { first = CorrelateSpectra(key_f_conj, query_f.slice(1, 0, half), pcol, rows, cols); },
                [&] { second = CorrelateSpectra(key_f_conj, query_f.slice(1, half), pcol, rows, cols); });
