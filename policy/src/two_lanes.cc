@@ -43,6 +43,9 @@ struct TwoLanes::Helper {
   }
 
   void Serve() {
+    // A thread's first parallel call adopts the process-wide count (LibTorch's lazy per-thread
+    // initialisation): make that happen now, then take 1, or the helper would later become 2.
+    (void)at::get_num_threads();
     at::set_num_threads(1);
     std::unique_lock<std::mutex> lock(mutex);
     ready = true;
