@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <malloc.h>
+#include <strings.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -30,7 +31,7 @@ constexpr int kCheckpointVersion = 1;
 // lane, so PolicyConfig::cpu_lanes is ignored.
 bool OpenMpThreadsSpin() {
   const char* policy = std::getenv("OMP_WAIT_POLICY");
-  return policy != nullptr && (std::string(policy) == "ACTIVE" || std::string(policy) == "active");
+  return policy != nullptr && strcasecmp(policy, "active") == 0;  // OpenMP reads it case-blind
 }
 
 nlohmann::json ConfigToJson(const PolicyConfig& c) {
