@@ -267,32 +267,35 @@ torch::Tensor ClipPortImpl::PickLogits(const torch::Tensor& image, const torch::
 
 torch::Tensor ClipPortImpl::PlaceLogits(const torch::Tensor& image, const torch::Tensor& pick,
                                         const torch::Tensor& lang) {
-  const torch::Tensor key_features = KeyFeatures(image, lang);
-  const torch::Tensor query_features = QueryFeatures(image, pick, lang);
+  const torch::Tensor padded = Pad(image);
+  const torch::Tensor key_features = KeyFeatures(padded, lang);
+  const torch::Tensor query_features = QueryFeatures(padded, pick, lang);
   StageClock clock(stage_times, image.is_cuda());
   const torch::Tensor logits = CrossCorrelate(key_features, query_features, image.size(2), image.size(3));
   clock.Lap("place.correlate");
   return logits;
 }
 
-torch::Tensor ClipPortImpl::KeyFeatures(const torch::Tensor& image, const torch::Tensor& lang) {
-  StageClock clock(stage_times, image.is_cuda());
+torch::Tensor ClipPortImpl::Pad(const torch::Tensor& image) const {
   const int64_t half = config.crop / 2;
-  const torch::Tensor padded = F::pad(image, F::PadFuncOptions({half, half, half, half}));  // raw zeros = empty cells
+  return F::pad(image, F::PadFuncOptions({half, half, half, half}));  // raw zeros = empty cells
+}
+
+torch::Tensor ClipPortImpl::KeyFeatures(const torch::Tensor& padded, const torch::Tensor& lang) {
+  StageClock clock(stage_times, padded.is_cuda());
   const torch::Tensor features = key(Normalize(padded), lang).to(torch::kFloat);
   clock.Lap("place.key");
   return features;
 }
 
-torch::Tensor ClipPortImpl::QueryFeatures(const torch::Tensor& image, const torch::Tensor& pick,
+torch::Tensor ClipPortImpl::QueryFeatures(const torch::Tensor& padded, const torch::Tensor& pick,
                                           const torch::Tensor& lang) {
-  StageClock clock(stage_times, image.is_cuda());
-  const int64_t batch = image.size(0), crop = config.crop, half = crop / 2, k = config.rotations;
-  const torch::Tensor padded = F::pad(image, F::PadFuncOptions({half, half, half, half}));
+  StageClock clock(stage_times, padded.is_cuda());
+  const int64_t batch = padded.size(0), crop = config.crop, half = crop / 2, k = config.rotations;
   const torch::Tensor centre = pick + double(half);  // the pick in padded pixels
   torch::Tensor query_features;  // [B * k, C, crop, crop]
   if (config.query_rotation == "crops") {  // CLIPort: the query streams see every rotated crop
-    const torch::Tensor crops = LikeInputOnCpu(RotatedPatches(padded, centre, crop, k), image);
+    const torch::Tensor crops = LikeInputOnCpu(RotatedPatches(padded, centre, crop, k), padded);
     clock.Lap("place.crops");
     // lang per crop, rotation-major like the crops (expand + reshape: repeat_interleave may wait
     // for the device to size its output, which a CUDA graph cannot record)
@@ -301,7 +304,7 @@ torch::Tensor ClipPortImpl::QueryFeatures(const torch::Tensor& image, const torc
     clock.Lap("place.query");
   } else {  // one unrotated window, its features rotated (window centre = the pick)
     const int64_t window = config.QueryWindow();
-    const torch::Tensor patch = LikeInputOnCpu(RotatedPatches(padded, centre, window, 1), image);
+    const torch::Tensor patch = LikeInputOnCpu(RotatedPatches(padded, centre, window, 1), padded);
     clock.Lap("place.crops");
     const torch::Tensor features = query(Normalize(patch), lang).to(torch::kFloat);  // [B, C, window, window]
     clock.Lap("place.query");
@@ -355,14 +358,15 @@ Greedy GreedyHeads(ClipPortImpl& model, const torch::Tensor& input, const torch:
   } else {
     // The key stream needs no pick: it runs (with its spectrum) beside the pick stream, the query
     // and the queries' spectra; then each lane finishes the correlation for half of the rotations.
-    const int64_t half_crop = model.config.crop / 2, prow = rows + 2 * half_crop, pcol = cols + 2 * half_crop;
+    const torch::Tensor padded = model.Pad(input);
+    const int64_t prow = padded.size(2), pcol = padded.size(3);
     torch::Tensor key_f_conj, query_f, first, second;
     lanes->Run(
         [&] {
           pick_head();
-          query_f = QuerySpectra(model.QueryFeatures(input, pick, lang), prow, pcol);
+          query_f = QuerySpectra(model.QueryFeatures(padded, pick, lang), prow, pcol);
         },
-        [&] { key_f_conj = KeySpectrumConj(model.KeyFeatures(input, lang)); });
+        [&] { key_f_conj = KeySpectrumConj(model.KeyFeatures(padded, lang)); });
     const int64_t half = query_f.size(1) / 2;
     lanes->Run([&] { first = CorrelateSpectra(key_f_conj, query_f.slice(1, 0, half), pcol, rows, cols); },
                [&] { second = CorrelateSpectra(key_f_conj, query_f.slice(1, half), pcol, rows, cols); });

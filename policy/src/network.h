@@ -125,10 +125,13 @@ struct ClipPortImpl : torch::nn::Module {
   torch::Tensor PickLogits(const torch::Tensor& image, const torch::Tensor& lang);
   /// `pick` [B, 2] float (row, col). Returns [B, rotations, H, W]: CrossCorrelate of the two below.
   torch::Tensor PlaceLogits(const torch::Tensor& image, const torch::Tensor& pick, const torch::Tensor& lang);
-  /// The transport's key features over the padded image: [B, C, H + crop, W + crop] float.
-  torch::Tensor KeyFeatures(const torch::Tensor& image, const torch::Tensor& lang);
-  /// The query features around `pick`, one crop per rotation: [B, rotations, C, crop, crop] float.
-  torch::Tensor QueryFeatures(const torch::Tensor& image, const torch::Tensor& pick, const torch::Tensor& lang);
+  /// `image` with crop / 2 zero cells on every side (its memory format kept): [B, 6, H + crop, W + crop].
+  torch::Tensor Pad(const torch::Tensor& image) const;
+  /// The transport's key features over Pad(image): [B, C, H + crop, W + crop] float.
+  torch::Tensor KeyFeatures(const torch::Tensor& padded, const torch::Tensor& lang);
+  /// The query features around `pick` (in unpadded pixels) from Pad(image), one crop per rotation:
+  /// [B, rotations, C, crop, crop] float.
+  torch::Tensor QueryFeatures(const torch::Tensor& padded, const torch::Tensor& pick, const torch::Tensor& lang);
 
   PolicyConfig config;  ///< query_rotation resolved ("crops" or "features")
   LanguageEncoder language{nullptr};
