@@ -39,7 +39,6 @@ nlohmann::json ReportJson(const dataset::DemoReport& r) {
           {"problems", r.problems}, {"dataset_episodes", r.dataset_episodes}};
 }
 
-
 void AddDemosCommand(CLI::App& app, const GlobalOptions& global) {
   auto flags = std::make_shared<DemoFlags>();
   dataset::DemoConfig& c = flags->config;

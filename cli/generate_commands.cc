@@ -167,7 +167,7 @@ void AddGenerateCommands(CLI::App& app, const GlobalOptions& global, CLI::App& /
                 << "recorded one: other --trials, --reflections or --repair-rounds?)" << std::endl;
     }
     if (global.json) {
-      std::cout << SummaryJson(summary, flags->mode, llm.model).dump() << std::endl;
+      PrintJson(SummaryJson(summary, flags->mode, llm.model));
     } else {
       PrintSummary(summary, flags->mode);
     }

@@ -19,7 +19,6 @@ namespace {
 
 using nlohmann::json;
 
-
 struct ValidateFlags {
   int episodes = 8;
   uint64_t seed = 0;

@@ -72,7 +72,7 @@ void AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
                               {"stopped_by_time_limit", r.stopped_by_time_limit},
                               {"checkpoint", r.checkpoint.string()}};
     if (global.json) {
-      std::cout << j.dump() << std::endl;
+      PrintJson(j);
     } else if (!global.quiet) {
       std::cout << "trained steps " << r.start_step << " -> " << r.steps << ", loss " << r.first_loss << " -> "
                 << r.last_loss << (r.val_loss >= 0 ? ", val " + std::to_string(r.val_loss) : std::string()) << ", "
@@ -202,7 +202,7 @@ void AddEvalCommand(CLI::App& app, const GlobalOptions& global) {
   cmd.callback([&global, flags] {
     const nlohmann::json j = Evaluate(*flags, !global.quiet && !global.json);
     if (global.json) {
-      std::cout << j.dump() << std::endl;
+      PrintJson(j);
       return;
     }
     for (const auto& [name, rate] : j["tasks"].items()) {
@@ -264,7 +264,7 @@ void AddPolicyCommands(CLI::App& app, const GlobalOptions& global, CLI::App& ben
                               {"act_stages_ms", r.act_stages_ms},
                               {"train_stages_ms", r.train_stages_ms}};
     if (global.json) {
-      std::cout << j.dump() << std::endl;
+      PrintJson(j);
       return;
     }
     std::cout << std::fixed << std::setprecision(2) << "policy on " << r.device << ", " << r.parameters

@@ -6,8 +6,8 @@
 #include "recording.h"
 #include "taskforge/core/error.h"
 #include "taskforge/core/timing.h"
-#include "taskforge/dataset/dataset.h"
 #include "taskforge/core/workers.h"
+#include "taskforge/dataset/dataset.h"
 
 namespace taskforge::dataset {
 namespace {

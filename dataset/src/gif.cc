@@ -7,9 +7,9 @@
 #include "binary_io.h"
 #include "recording.h"
 #include "taskforge/core/error.h"
+#include "taskforge/core/workers.h"
 #include "taskforge/dataset/dataset.h"
 #include "taskforge/dataset/demos.h"
-#include "taskforge/core/workers.h"
 
 namespace taskforge::dataset {
 namespace {

@@ -22,7 +22,6 @@ struct CudaGraph::Impl {
 bool CudaGraph::Supported() { return true; }
 CudaGraph::CudaGraph() : impl_(std::make_unique<Impl>()) {}
 CudaGraph::~CudaGraph() = default;
-bool CudaGraph::captured() const { return impl_->captured; }
 
 void CudaGraph::Capture(const std::function<void()>& body, int warmup) {
   TF_DEMAND(!impl_->captured);

@@ -29,7 +29,6 @@ class CudaGraph {
   void Capture(const std::function<void()>& body, int warmup);
   /// Runs the recorded kernels once on the current stream.
   void Replay();
-  bool captured() const;
 
  private:
   struct Impl;

@@ -12,6 +12,5 @@ CudaGraph::CudaGraph() = default;
 CudaGraph::~CudaGraph() = default;
 void CudaGraph::Capture(const std::function<void()>&, int) { TF_DEMAND(false && "CUDA graphs are not built in"); }
 void CudaGraph::Replay() { TF_DEMAND(false && "CUDA graphs are not built in"); }
-bool CudaGraph::captured() const { return false; }
 
 }  // namespace taskforge::policy

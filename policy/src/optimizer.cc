@@ -129,8 +129,7 @@ void AdamOptimizer::Restore(const Snapshot& s) {
     TF_DEMAND(from.size() == to.size());
     for (size_t i = 0; i < to.size(); ++i) to[i].detach().copy_(from[i]);
   };
-  std::vector<torch::Tensor> params = params_;  // copies share storage with the parameters
-  copy_all(s.params, params);
+  copy_all(s.params, params_);
   copy_all(s.exp_avgs, exp_avgs_);
   copy_all(s.exp_avg_sqs, exp_avg_sqs_);
   copy_all(s.steps, steps_);

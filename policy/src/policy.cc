@@ -232,9 +232,10 @@ struct Policy::Impl {
   }
 
   // Raw network input [N, 6, H, W]: RGB 0..255, then the height [m] three times (CLIPort's layout),
-  // built on the host by HostInput and moved by ToDevice. Channels-last on CUDA, and on CPU for inference (`acting`): there it steers batch-1 convolutions
-  // onto oneDNN (~30% faster Act); CPU training stays NCHW, since LibTorch 1.13's channels-last
-  // convolution backward on CPU corrupted the heap at width 8.
+  // built on the host by HostInput and moved by ToDevice. Channels-last on CUDA, and on CPU for
+  // inference (`acting`): there it steers batch-1 convolutions onto oneDNN (~30% faster Act); CPU
+  // training stays NCHW, since LibTorch 1.13's channels-last convolution backward on CPU corrupted
+  // the heap at width 8.
   torch::Tensor ToDevice(const torch::Tensor& host_input, bool acting) const {
     torch::Tensor input = host_input.to(device);
     if (config.channels_last && (cuda() || acting)) input = input.contiguous(torch::MemoryFormat::ChannelsLast);
