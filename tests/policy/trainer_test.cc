@@ -80,21 +80,28 @@ std::vector<std::string> Lines(const fs::path& path) {
   return lines;
 }
 
-}  // namespace
-
-TEST_CASE("training checkpoints, validates and resumes to the same result", "[policy]") {
-  const fs::path root = fs::temp_directory_path() / ("taskforge_train_test_" + std::to_string(::getpid()));
+// A tiny run under `root` (emptied first): the tiny policy, a training dataset written to
+// root/train, a checkpoint and a log line every 3 steps.
+TrainConfig TinyRun(const fs::path& root) {
   fs::remove_all(root);
   TrainConfig c;
   c.policy = TinyPolicy();
   c.data = root / "train";
-  c.val_data = root / "val";
   WriteDataset(c.data, c.policy.bounds, 1);
+  c.checkpoint_every = 3;
+  c.log_every = 3;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("training checkpoints, validates and resumes to the same result", "[policy]") {
+  const fs::path root = fs::temp_directory_path() / ("taskforge_train_test_" + std::to_string(::getpid()));
+  TrainConfig c = TinyRun(root);
+  c.val_data = root / "val";
   WriteDataset(c.val_data, c.policy.bounds, 2);
   c.steps = 6;
   c.batch = 2;
-  c.checkpoint_every = 3;
-  c.log_every = 3;
   c.val_samples = 4;
   c.seed = 9;
 
@@ -127,17 +134,11 @@ TEST_CASE("training checkpoints, validates and resumes to the same result", "[po
 
 TEST_CASE("a time limit stops training after the step under way, with a checkpoint to resume from", "[policy]") {
   const fs::path root = fs::temp_directory_path() / ("taskforge_train_limit_test_" + std::to_string(::getpid()));
-  fs::remove_all(root);
-  TrainConfig c;
-  c.policy = TinyPolicy();
-  c.data = root / "train";
-  c.val_data = root / "train";
-  WriteDataset(c.data, c.policy.bounds, 1);
+  TrainConfig c = TinyRun(root);
+  c.val_data = c.data;
   c.out = root / "run";
   c.steps = 4;
   c.batch = 1;
-  c.checkpoint_every = 3;
-  c.log_every = 3;
   c.val_samples = 1;
   c.time_limit_min = 1e-9;  // 60 ns: over before the first step ends
 
