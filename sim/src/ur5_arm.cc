@@ -128,7 +128,7 @@ std::optional<JointVector> Ur5Arm::SolveIk(const Pose& tool_pose) const {
   const Pose base_T_flange = robot_.link_pose(0).inverse() * tool_pose * tip_T_flange_;
   const JointVector seed = joint_positions();
   ++ik_calls_;
-  if (!general_ik_) return UrInverseNearest(UrDhParameters::Ur5(), base_T_flange, seed, JointLimits::Ur5());
+  if (!general_ik_) return UrInverseNearest(UrDhParameters::Ur5(), base_T_flange, seed, JointLimits::Ur5Workspace());
   const std::optional<std::vector<double>> q = general_ik_->Inverse(base_T_flange, {seed.begin(), seed.end()});
   if (!q) return std::nullopt;
   JointVector solution{};

@@ -139,6 +139,15 @@ JointLimits JointLimits::Ur5() {
           .upper = {kTwoPi, kTwoPi, kPi, kTwoPi, kTwoPi, kTwoPi}};
 }
 
+JointLimits JointLimits::Ur5Workspace() {
+  JointLimits limits = Ur5();
+  limits.lower[0] = -1.5 * kPi;
+  limits.upper[0] = -0.5 * kPi;
+  limits.lower[1] = -0.75 * kPi;
+  limits.upper[1] = 0.0;
+  return limits;
+}
+
 Pose UrForward(const UrDhParameters& dh, const JointVector& q) {
   return A1(dh, q[0]) * A2(dh, q[1]) * A3(dh, q[2]) * A4(dh, q[3]) * A5(dh, q[4]) * A6(dh, q[5]);
 }

@@ -38,6 +38,12 @@ struct JointLimits {
   /// The UR5's limits: +-2 pi on every joint except the elbow, which is limited to +-pi
   /// (the upper arm and forearm would otherwise collide).
   static JointLimits Ur5();
+  /// The UR5's limits narrowed to the ranges Ravens gives PyBullet's IK for a UR5 mounted as
+  /// its own (home base angle -pi): the base within pi/2 of home, and the shoulder lift in
+  /// [-3 pi/4, 0], so the upper arm never dips below horizontal. Without them the nearest
+  /// solution can cross to the other elbow branch where the arm stretches out to a far corner,
+  /// and a later low move near the base then drives the elbow into the table.
+  static JointLimits Ur5Workspace();
 };
 
 /// base_T_flange for joint positions `q` [rad].

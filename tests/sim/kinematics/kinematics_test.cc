@@ -348,3 +348,26 @@ TEST_CASE("KDL chains reject unknown links and non-serial paths", "[kinematics][
                       Catch::Contains("does not descend from 'tool0'"));
   REQUIRE_THROWS_AS(KdlChain(*model, "wrist_3_link", "tool0"), Error);  // only a fixed joint
 }
+
+TEST_CASE("Workspace limits keep the upper arm above horizontal on the elbow's other branch",
+          "[kinematics][ur]") {
+  // Seen in stack-block-pyramid: after a far-corner pick the nearest solution had crossed to the
+  // negative-elbow branch (upper arm horizontal, forearm hanging); lowering the tool 2 cm from
+  // there asked the shoulder to dip below horizontal, which put the elbow on the table.
+  const JointVector crossed = {-3.098, 0.008, -1.570, -0.009, -1.571, -0.863};
+  const Pose lower = UrForward(kUr5, {-3.098, 0.157, -1.706, -0.022, -1.571, -0.863});
+  const std::optional<JointVector> free = UrInverseNearest(kUr5, lower, crossed, JointLimits::Ur5());
+  REQUIRE(free);
+  CHECK((*free)[1] > 0.1);  // without the workspace limits: the dip
+  const JointLimits limits = JointLimits::Ur5Workspace();
+  const std::optional<JointVector> kept = UrInverseNearest(kUr5, lower, crossed, limits);
+  REQUIRE(kept);
+  for (int j = 0; j < 6; ++j) {
+    CHECK((*kept)[j] >= limits.lower[j]);
+    CHECK((*kept)[j] <= limits.upper[j]);
+  }
+  CHECK((*kept)[1] <= 0.0);
+  CHECK((*kept)[2] > 0.0);  // back on the home pose's elbow branch
+  CHECK(PositionError(UrForward(kUr5, *kept), lower) < 1e-9);
+  CHECK(RotationError(UrForward(kUr5, *kept), lower) < 1e-9);
+}
