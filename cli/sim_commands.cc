@@ -84,6 +84,8 @@ void AddSimCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench)
                               {"overhead_ratio_vs_resting", r.overhead_ratio_vs_resting},
                               {"render_ms_per_camera", r.render_ms_per_camera},
                               {"observe_ms", r.observe_ms},
+                              {"oracle_view_ms", r.oracle_view_ms},
+                              {"aligned_oracle_view_ms", r.aligned_oracle_view_ms},
                               {"pick_place_succeeded", r.pick_place_succeeded},
                               {"render_device", r.render_device}};
     if (!global.quiet) {
@@ -96,6 +98,8 @@ void AddSimCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench)
                 << "  vs resting-scene rate   " << r.overhead_ratio_vs_resting << "\n"
                 << "  render per camera       " << r.render_ms_per_camera << " ms (640x480 colour+depth+ids)\n"
                 << "  observation             " << r.observe_ms << " ms (3 cameras + heightmap fusion)\n"
+                << "  oracle top-down map     " << r.oracle_view_ms << " ms from Ravens' 640x480 oracle image, "
+                << r.aligned_oracle_view_ms << " ms from the cell-aligned 320x160 view\n"
                 << "  render device           " << r.render_device << "\n";
     }
     if (global.json) PrintJson(j);

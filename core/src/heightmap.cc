@@ -136,6 +136,25 @@ Heightmap FuseHeightmap(const std::vector<RgbdFrame>& frames, const std::vector<
   return out;
 }
 
+CameraConfig CellAlignedTopDownCamera(const WorkspaceBounds& b) {
+  constexpr double kHeight = 1000.0;  // [m] above the bounds' floor, as Ravens' oracle camera
+  CameraConfig camera = RavensOracleCamera();  // its orientation: image u along +y, v along +x
+  camera.name = "oracle";
+  camera.width = b.rows();
+  camera.height = b.cols();
+  camera.fx = camera.fy = kHeight / b.pixel_size;  // one pixel per cell on the floor
+  // Pixel (u, v) looks at the point PixelToWorld gives for cell (row u, col v), the cell's low
+  // corner, where the oracle picks when it samples that cell; nudged a tenth of a cell inwards, so
+  // that the view's slight perspective (at most 0.05 px at the image edge for a point 0.3 m above
+  // the floor) never carries a pixel into the neighbouring cell.
+  constexpr double kInset = 0.1;  // [px]
+  camera.cx = 0.5 * camera.width - kInset;
+  camera.cy = 0.5 * camera.height - kInset;
+  camera.world_T_camera.translation() =
+      Vec3(0.5 * (b.x_min + b.x_max), 0.5 * (b.y_min + b.y_max), b.z_min + kHeight);
+  return camera;
+}
+
 Vec3 PixelToWorld(int row, int col, const Heightmap& map, const WorkspaceBounds& b) {
   TF_THROW_UNLESS(row >= 0 && row < map.height.height && col >= 0 && col < map.height.width,
                   "pixel (", row, ", ", col, ") is outside the ", map.height.height, "x",

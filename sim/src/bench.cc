@@ -1,4 +1,5 @@
 #include "scripted.h"
+#include "taskforge/core/heightmap.h"
 #include "taskforge/core/timing.h"
 #include "taskforge/sim/tools.h"
 
@@ -37,6 +38,24 @@ SimBenchResult RunSimBenchmark(const SimBenchOptions& options) {
     calls.push_back(watch.seconds());
   }
   result.observe_ms = 1e3 * Median(calls);
+  // The oracle's top-down map from Ravens' oracle image and from the cell-aligned view, in turn.
+  const WorkspaceBounds bounds;
+  const CameraConfig oracle_views[2] = {RavensOracleCamera(), CellAlignedTopDownCamera(bounds)};
+  RgbdFrame oracle_frames[2];
+  HeightmapFusion fusion(bounds);
+  Heightmap map;
+  std::vector<double> view_calls[2];
+  for (int i = -2; i < 2 * options.render_repeats; ++i) {  // the first two size the buffers
+    const int k = (i + 2) % 2;
+    watch.Restart();
+    sim.Render(oracle_views[k], oracle_frames[k]);
+    fusion.Reset();
+    fusion.AddView(oracle_frames[k], oracle_views[k]);
+    fusion.Finish(map);
+    if (i >= 0) view_calls[k].push_back(watch.seconds());
+  }
+  result.oracle_view_ms = 1e3 * Median(view_calls[0]);
+  result.aligned_oracle_view_ms = 1e3 * Median(view_calls[1]);
   result.render_device = sim.render_device();
 
   // Pick-and-place: move blocks one at a time into a free row at the far edge and back again.

@@ -12,10 +12,11 @@ WorkspaceBounds TaskBounds() {
 }
 
 Heightmap RenderOracleView(sim::Sim& sim) {
-  const CameraConfig camera = RavensOracleCamera();
+  const WorkspaceBounds bounds = TaskBounds();
+  const CameraConfig camera = CellAlignedTopDownCamera(bounds);
   thread_local RgbdFrame frame;
   sim.Render(camera, frame);
-  HeightmapFusion fusion(TaskBounds());
+  HeightmapFusion fusion(bounds);
   fusion.AddView(frame, camera);
   Heightmap map;
   fusion.Finish(map);

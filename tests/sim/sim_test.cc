@@ -213,6 +213,38 @@ TEST_CASE("Rendering is deterministic and the oracle camera sees ids", "[sim][re
   CHECK(a.depth.at(v, u) == Approx(1000.0 - 0.04).margin(0.001));
 }
 
+TEST_CASE("The cell-aligned top-down view fuses to the map of Ravens' oracle view", "[sim][render]") {
+  Sim sim;
+  std::vector<BodyId> blocks;
+  const double spots[][3] = {{0.32, -0.41, 0.3}, {0.47, 0.02, 1.2}, {0.61, 0.33, 0.0}, {0.70, -0.12, 2.0}};
+  for (const auto& s : spots) blocks.push_back(AddBlock(sim, s[0], s[1], s[2], 0.04, PaletteColor(blocks.size())));
+  sim.SettleUntilStatic();
+  const WorkspaceBounds bounds;
+  const CameraConfig aligned = CellAlignedTopDownCamera(bounds);
+  CHECK(aligned.width * aligned.height == bounds.rows() * bounds.cols());  // a sixth of 640x480
+  const Heightmap fine = FuseHeightmap({sim.Render(RavensOracleCamera())}, {RavensOracleCamera()}, bounds);
+  const Heightmap coarse = FuseHeightmap({sim.Render(aligned)}, {aligned}, bounds);
+  // Every cell sees something (no holes between pixels), and the two maps differ at most along
+  // the blocks' outlines, where a cell is partly covered or a pixel grazes a side face.
+  int differing = 0, holes = 0;
+  for (size_t cell = 0; cell < fine.segments.data.size(); ++cell) {
+    differing += fine.segments.data[cell] != coarse.segments.data[cell] ||
+                 std::abs(fine.height.data[cell] - coarse.height.data[cell]) > 0.001f;
+    holes += coarse.segments.data[cell] == 0;  // the floor has an id too
+  }
+  CHECK(holes == 0);
+  const double outline_cells = 4 * 4 * (0.04 / bounds.pixel_size);  // four blocks, four sides each
+  CAPTURE(differing);
+  CHECK(differing > 0);  // the two views do sample differently
+  CHECK(differing <= int(outline_cells));
+  for (BodyId block : blocks) {  // each block's centre cell
+    const Vec3 centre = sim.body_pose(block).translation();
+    const auto [row, col] = WorldToPixel(centre, bounds);
+    CHECK(coarse.segments.at(row, col) == block);
+    CHECK(coarse.height.at(row, col) == Approx(0.04).margin(0.001));
+  }
+}
+
 TEST_CASE("Bodies that leave the table are reported, not crashed on", "[sim][health]") {
   Sim sim;
   const BodyId block = AddBlock(sim, 0.5, 0.0, 0.0, 0.04, PaletteColor(1));

@@ -56,6 +56,13 @@ class HeightmapFusion {
   int views_ = 0;                                    // added since Reset(); colour sums are 16-bit
 };
 
+/// A near-orthographic top-down camera (1000 m above the bounds' centre, as Ravens' oracle
+/// camera) with one pixel per heightmap cell, each aimed at the point PixelToWorld gives for its
+/// cell: its one view fuses into the top-down map of Ravens' 640×480 oracle image (the two differ
+/// only along outlines) from a sixth of the pixels, and a cell's height and id are those of the
+/// point an oracle picking that cell goes to.
+CameraConfig CellAlignedTopDownCamera(const WorkspaceBounds& bounds = {});
+
 /// Grid cell (row, col) -> world point at height z_min + height[row, col].
 Vec3 PixelToWorld(int row, int col, const Heightmap& map, const WorkspaceBounds& bounds = {});
 /// World point -> grid cell (row, col), rounded as Ravens' xyz_to_pix (may fall outside the grid).

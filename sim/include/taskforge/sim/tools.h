@@ -45,6 +45,9 @@ struct SimBenchResult {
   double overhead_ratio_vs_resting = 0;///< median over runs of wall time / (steps / steps_per_s)
   double render_ms_per_camera = 0;     ///< median of one 640x480 colour + depth + segment frame
   double observe_ms = 0;               ///< median of 3 cameras rendered and fused into the heightmap
+  /// Medians of the oracle's top-down map, rendered and fused, two ways interleaved in one run:
+  double oracle_view_ms = 0;           ///< from Ravens' 640x480 near-orthographic oracle image
+  double aligned_oracle_view_ms = 0;   ///< from CellAlignedTopDownCamera (the task oracle's view)
   bool pick_place_succeeded = false;   ///< the benchmark's block landed within 1 cm
   std::string render_device;
 };
