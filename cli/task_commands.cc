@@ -151,15 +151,20 @@ void AddTaskCommands(CLI::App& app, const GlobalOptions& global, CLI::App& bench
   // taskforge bench tasks
   CLI::App& bench_tasks = *bench.add_subcommand("tasks", "oracle episodes per second per core on the Ravens tasks, "
                                                          "against Ravens on PyBullet (same seeds)");
-  bench_tasks.callback([&global] {
-    const std::vector<tasks::TaskBenchRow> rows = tasks::RunTaskBenchmark();
+  auto bench_repeats = std::make_shared<int>(3);
+  bench_tasks.add_option("--repeats", *bench_repeats, "runs of every episode, in rounds over all tasks; an "
+                                                      "episode's time is the median of its runs")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  bench_tasks.callback([&global, bench_repeats] {
+    const std::vector<tasks::TaskBenchRow> rows = tasks::RunTaskBenchmark({0, 2, 4}, *bench_repeats);
     nlohmann::json j = nlohmann::json::array();
     double ours = 0, ours_cpu = 0, reference = 0;
     for (const tasks::TaskBenchRow& r : rows) {
       ours += r.wall_s;
       ours_cpu += r.cpu_s;
       reference += r.reference_s_per_episode * r.episodes;
-      j.push_back({{"task", r.task}, {"episodes", r.episodes}, {"successes", r.successes},
+      j.push_back({{"task", r.task}, {"episodes", r.episodes}, {"repeats", r.repeats}, {"successes", r.successes},
                    {"reference_successes", r.reference_successes}, {"wall_s", r.wall_s},
                    {"episodes_per_s", r.episodes_per_s}, {"reference_s_per_episode", r.reference_s_per_episode},
                    {"speedup", r.speedup}, {"cpu_s", r.cpu_s}, {"cpu_speedup", r.cpu_speedup},

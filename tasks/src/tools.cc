@@ -1,7 +1,9 @@
 #include "taskforge/tasks/tools.h"
 
 #include <cstdio>
+#include <iterator>
 
+#include "taskforge/core/error.h"
 #include "taskforge/core/image.h"
 #include "taskforge/core/timing.h"
 
@@ -67,33 +69,66 @@ void WriteEpisodeFrame(Episode& episode, int action, const std::filesystem::path
   WritePng(dir / name, ScenePicture(episode, episode.language_goal(), footer));
 }
 
-std::vector<TaskBenchRow> RunTaskBenchmark(const std::vector<uint64_t>& seeds) {
-  std::vector<TaskBenchRow> rows;
-  for (const Reference& reference : kRavensReference) {
-    const TaskSource source = ResolveTask(reference.task);
-    TaskBenchRow row;
-    row.task = reference.task;
-    row.reference_s_per_episode = reference.median_s;
-    row.reference_successes = int(seeds.size());
+std::vector<TaskBenchRow> RunTaskBenchmark(const std::vector<uint64_t>& seeds, int repeats) {
+  TF_THROW_UNLESS(!seeds.empty() && repeats >= 1, "the task benchmark needs seeds and at least one repeat, got ",
+                  seeds.size(), " seeds and ", repeats, " repeats");
+  constexpr size_t kTasks = std::size(kRavensReference);
+  std::vector<TaskSource> sources;
+  for (const Reference& reference : kRavensReference) sources.push_back(ResolveTask(reference.task));
+  // Rounds of every task and seed in turn: one episode is half a second, so a moment of a slow
+  // machine falls on one repeat of a few episodes and the medians pass over it.
+  struct Sample {
     std::vector<double> walls, cpus;
-    for (const uint64_t seed : seeds) {
-      EpisodeOptions options;
-      options.seed = seed;
-      const CpuStopwatch cpu;
-      const OracleRun run = RunOracleEpisode(source, options);
-      cpus.push_back(cpu.seconds());
-      walls.push_back(run.wall_s);
-      row.successes += run.success;
-      row.renders_per_episode += double(run.stats.renders) / double(seeds.size());
-      row.physics_steps_per_episode += double(run.stats.physics_steps) / double(seeds.size());
-      row.ik_calls_per_episode += double(run.stats.ik_calls) / double(seeds.size());
+    OracleRun first;
+  };
+  std::vector<Sample> samples(kTasks * seeds.size());
+  for (int round = 0; round < repeats; ++round) {
+    for (size_t t = 0; t < kTasks; ++t) {
+      for (size_t s = 0; s < seeds.size(); ++s) {
+        EpisodeOptions options;
+        options.seed = seeds[s];
+        const CpuStopwatch cpu;
+        const OracleRun run = RunOracleEpisode(sources[t], options);
+        Sample& sample = samples[t * seeds.size() + s];
+        sample.cpus.push_back(cpu.seconds());
+        sample.walls.push_back(run.wall_s);
+        if (round == 0) {
+          sample.first = run;
+        } else {
+          const EpisodeStats& a = sample.first.stats;
+          TF_THROW_UNLESS(run.success == sample.first.success && run.stats.physics_steps == a.physics_steps &&
+                              run.stats.renders == a.renders && run.stats.ik_calls == a.ik_calls,
+                          kRavensReference[t].task, " seed ", seeds[s], " ran differently on repeat ", round + 1,
+                          " (", run.stats.physics_steps, " physics steps against ", a.physics_steps,
+                          "): the same seed must give the same episode");
+        }
+      }
     }
+  }
+  std::vector<TaskBenchRow> rows;
+  for (size_t t = 0; t < kTasks; ++t) {
+    TaskBenchRow row;
+    row.task = kRavensReference[t].task;
+    row.reference_s_per_episode = kRavensReference[t].median_s;
+    row.reference_successes = int(seeds.size());
     row.episodes = int(seeds.size());
-    for (double w : walls) row.wall_s += w;
-    for (double c : cpus) row.cpu_s += c;
-    row.cpu_speedup = reference.median_s / Median(cpus);
+    row.repeats = repeats;
+    std::vector<double> walls, cpus;  // per seed, the median over its repeats
+    for (size_t s = 0; s < seeds.size(); ++s) {
+      const Sample& sample = samples[t * seeds.size() + s];
+      walls.push_back(Median(sample.walls));
+      cpus.push_back(Median(sample.cpus));
+      row.wall_s += walls.back();
+      row.cpu_s += cpus.back();
+      row.successes += sample.first.success;
+      const double share = 1.0 / double(seeds.size());
+      row.renders_per_episode += double(sample.first.stats.renders) * share;
+      row.physics_steps_per_episode += double(sample.first.stats.physics_steps) * share;
+      row.ik_calls_per_episode += double(sample.first.stats.ik_calls) * share;
+    }
+    row.cpu_speedup = row.reference_s_per_episode / Median(cpus);
     row.episodes_per_s = row.episodes / row.wall_s;
-    row.speedup = reference.median_s / Median(walls);
+    row.speedup = row.reference_s_per_episode / Median(walls);
     rows.push_back(row);
   }
   return rows;

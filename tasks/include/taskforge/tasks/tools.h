@@ -21,17 +21,20 @@ struct TaskBenchRow {
   std::string task;
   int episodes = 0;
   int successes = 0;
-  double wall_s = 0.0;             ///< all episodes
+  int repeats = 1;                 ///< runs of each episode; its time is the median of them
+  double wall_s = 0.0;             ///< all episodes (each at its median over the repeats)
   double episodes_per_s = 0.0;     ///< per core (one thread)
   double reference_s_per_episode = 0.0;  ///< Ravens on PyBullet, same seeds (ravens-speed.md)
   double speedup = 0.0;            ///< reference s/episode over ours (medians, wall clock)
-  double cpu_s = 0.0;              ///< process CPU time of all episodes (every thread)
+  double cpu_s = 0.0;              ///< process CPU time of all episodes (every thread; medians)
   double cpu_speedup = 0.0;        ///< reference s/episode over our median CPU s/episode
   double renders_per_episode = 0.0, physics_steps_per_episode = 0.0, ik_calls_per_episode = 0.0;
   int reference_successes = 0;
 };
 
 /// The ten Ravens tasks on seeds 0, 2, 4 (the reference's), one thread, oracle success kept.
-std::vector<TaskBenchRow> RunTaskBenchmark(const std::vector<uint64_t>& seeds = {0, 2, 4});
+/// Every episode runs `repeats` times, in rounds over all tasks; each episode's time is the median
+/// of its runs. @throws Error if a repeat runs differently (the same seed must give the same episode).
+std::vector<TaskBenchRow> RunTaskBenchmark(const std::vector<uint64_t>& seeds = {0, 2, 4}, int repeats = 3);
 
 }  // namespace taskforge::tasks
