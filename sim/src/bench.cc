@@ -45,14 +45,14 @@ SimBenchResult RunSimBenchmark(const SimBenchOptions& options) {
   HeightmapFusion fusion(bounds);
   Heightmap map;
   std::vector<double> view_calls[2];
-  for (int i = -2; i < 2 * options.render_repeats; ++i) {  // the first two size the buffers
-    const int k = (i + 2) % 2;
+  for (int i = 0; i < 2 * (options.render_repeats + 1); ++i) {  // the first two size the buffers
+    const int k = i % 2;
     watch.Restart();
     sim.Render(oracle_views[k], oracle_frames[k]);
     fusion.Reset();
     fusion.AddView(oracle_frames[k], oracle_views[k]);
     fusion.Finish(map);
-    if (i >= 0) view_calls[k].push_back(watch.seconds());
+    if (i >= 2) view_calls[k].push_back(watch.seconds());
   }
   result.oracle_view_ms = 1e3 * Median(view_calls[0]);
   result.aligned_oracle_view_ms = 1e3 * Median(view_calls[1]);

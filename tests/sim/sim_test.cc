@@ -237,12 +237,26 @@ TEST_CASE("The cell-aligned top-down view fuses to the map of Ravens' oracle vie
   CAPTURE(differing);
   CHECK(differing > 0);  // the two views do sample differently
   CHECK(differing <= int(outline_cells));
-  for (BodyId block : blocks) {  // each block's centre cell
-    const Vec3 centre = sim.body_pose(block).translation();
-    const auto [row, col] = WorldToPixel(centre, bounds);
-    CHECK(coarse.segments.at(row, col) == block);
-    CHECK(coarse.height.at(row, col) == Approx(0.04).margin(0.001));
+  // Each cell shows what lies at the point PixelToWorld gives for it, the oracle's pick point:
+  // the block whose footprint holds that point (0.5 mm clear of its edges), at the block's top.
+  int inside_cells = 0, wrong = 0;
+  for (int row = 0; row < bounds.rows(); ++row) {
+    for (int col = 0; col < bounds.cols(); ++col) {
+      const Vec3 point = PixelToWorld(row, col, coarse, bounds);
+      for (BodyId block : blocks) {
+        const Vec3 local = sim.body_pose(block).inverse() * Vec3(point.x(), point.y(), 0.02);
+        const double inside = 0.02 - std::max(std::abs(local.x()), std::abs(local.y()));  // [m]
+        if (inside > 0.0005) {
+          ++inside_cells;
+          wrong += coarse.segments.at(row, col) != block || std::abs(point.z() - 0.04) > 0.001;
+        } else if (inside < -0.0005) {
+          wrong += coarse.segments.at(row, col) == block;
+        }  // else on the edge: either is right
+      }
+    }
   }
+  CHECK(inside_cells > 4 * 120);  // each block covers ~164 cells
+  CHECK(wrong == 0);
 }
 
 TEST_CASE("Bodies that leave the table are reported, not crashed on", "[sim][health]") {
